@@ -1,0 +1,380 @@
+"""Open any accepted source: the header without the pixel bytes, and where they are.
+
+A source is a path, an ``os.PathLike``, a binary file object, ``bytes`` or a
+``pydicom.Dataset``. :func:`open_source` reads the data set up to the pixel
+element with pydicom, then reads the pixel element's own header to learn the
+offset and length of its value, so that the decode layer can read just the
+bytes of the frames it is asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol, Union, cast
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from ._syntaxes import TransferSyntax, lookup
+from .errors import (
+    CorruptPixelDataError,
+    InvalidPixelMetadataError,
+    NoPixelDataError,
+    NotDicomError,
+    UnsupportedTransferSyntaxError,
+)
+
+__all__ = [
+    "ByteReader",
+    "OpenSource",
+    "PixelElement",
+    "SourceLike",
+    "open_source",
+    "source_name",
+]
+
+SourceLike = Union[str, os.PathLike[str], BinaryIO, bytes, bytearray, memoryview, Dataset]
+"""Anything dicomnp reads from."""
+
+PIXEL_DATA = 0x7FE00010
+FLOAT_PIXEL_DATA = 0x7FE00008
+DOUBLE_FLOAT_PIXEL_DATA = 0x7FE00009
+PIXEL_TAGS = (PIXEL_DATA, FLOAT_PIXEL_DATA, DOUBLE_FLOAT_PIXEL_DATA)
+_PIXEL_KEYWORDS = {
+    PIXEL_DATA: "PixelData",
+    FLOAT_PIXEL_DATA: "FloatPixelData",
+    DOUBLE_FLOAT_PIXEL_DATA: "DoubleFloatPixelData",
+}
+UNDEFINED_LENGTH = 0xFFFFFFFF
+# Explicit VRs whose element header has two reserved bytes and a 32-bit length.
+_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"})
+_SHORT_VRS = frozenset(
+    {
+        b"AE",
+        b"AS",
+        b"AT",
+        b"CS",
+        b"DA",
+        b"DS",
+        b"DT",
+        b"FD",
+        b"FL",
+        b"IS",
+        b"LO",
+        b"LT",
+        b"PN",
+        b"SH",
+        b"SL",
+        b"SS",
+        b"ST",
+        b"SV",
+        b"TM",
+        b"UI",
+        b"UL",
+        b"US",
+        b"UV",
+    }
+)
+
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_EXPLICIT_LE = "1.2.840.10008.1.2.1"
+_EXPLICIT_BE = "1.2.840.10008.1.2.2"
+
+
+class ByteReader(Protocol):
+    """Random access to the bytes of a source."""
+
+    def readinto(self, offset: int, view: memoryview) -> int:
+        """Fill ``view`` from ``offset``; return how many bytes were read."""
+        ...
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Return up to ``size`` bytes from ``offset``."""
+        ...
+
+    @property
+    def size(self) -> int:
+        """The number of bytes there are to read."""
+        ...
+
+
+class FileReader:
+    """Reads from a seekable binary file object."""
+
+    def __init__(self, fp: BinaryIO) -> None:
+        self._fp = fp
+        fp.seek(0, os.SEEK_END)
+        self._size = fp.tell()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readinto(self, offset: int, view: memoryview) -> int:
+        self._fp.seek(offset)
+        total = 0
+        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        while total < len(target):
+            count = self._fp.readinto(target[total:])  # type: ignore[attr-defined]
+            if not count:
+                break
+            total += count
+        return total
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._fp.seek(offset)
+        return self._fp.read(max(0, min(size, self._size - offset)))
+
+
+class BufferReader:
+    """Reads from bytes held in memory."""
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self._data = memoryview(data).cast("B")
+
+    @property
+    def size(self) -> int:
+        return len(self._data)
+
+    def readinto(self, offset: int, view: memoryview) -> int:
+        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        chunk = self._data[offset : offset + len(target)]
+        target[: len(chunk)] = chunk
+        return len(chunk)
+
+    def read(self, offset: int, size: int) -> bytes:
+        return bytes(self._data[offset : offset + size])
+
+
+@dataclass(frozen=True)
+class PixelElement:
+    """Where the value of the pixel element lies in its :class:`ByteReader`."""
+
+    tag: int
+    vr: str
+    value_offset: int
+    length: int | None
+    """The value length from the element header; None for undefined length."""
+    available: int
+    """How many value bytes the source really holds from ``value_offset``."""
+
+    @property
+    def keyword(self) -> str:
+        """``PixelData``, ``FloatPixelData`` or ``DoubleFloatPixelData``."""
+        return _PIXEL_KEYWORDS[self.tag]
+
+
+@dataclass(frozen=True)
+class OpenSource:
+    """A source opened for decoding."""
+
+    name: str
+    """The file path, or a description of an in-memory source, for messages."""
+    dataset: Dataset
+    """The data set, without the value of the pixel element."""
+    syntax: TransferSyntax
+    pixel: PixelElement
+    reader: ByteReader
+
+
+def source_name(source: object) -> str:
+    """Return how messages name ``source``."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fsdecode(source)
+    if isinstance(source, Dataset):
+        filename = getattr(source, "filename", None)
+        return filename if isinstance(filename, str) and filename else "<Dataset>"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else "<file object>"
+
+
+@contextmanager
+def open_source(source: SourceLike) -> Iterator[OpenSource]:
+    """Open ``source`` and yield its header and the location of its pixel bytes.
+
+    Files opened here are closed when the context ends; file objects passed in
+    are left open. Nothing is ever written.
+
+    Raises
+    ------
+    NotDicomError
+        The source cannot be read as a DICOM data set.
+    NoPixelDataError
+        The data set holds no pixel element.
+    UnsupportedTransferSyntaxError
+        The transfer syntax is not one dicomnp knows.
+    """
+    name = source_name(source)
+    if isinstance(source, Dataset):
+        yield _from_dataset(source, name)
+    elif isinstance(source, (str, os.PathLike)):
+        try:
+            fp = open(source, "rb")  # noqa: SIM115 - closed below, after the caller is done
+        except OSError as exc:
+            raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
+        with fp:
+            yield _from_file(fp, name)
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        yield _from_file(io.BytesIO(source), name)
+    elif hasattr(source, "read") and hasattr(source, "seek"):
+        yield _from_file(cast(BinaryIO, source), name)
+    else:
+        raise TypeError(
+            "source must be a path, a binary file object, bytes or a pydicom Dataset, "
+            f"not {type(source).__name__}"
+        )
+
+
+def _read_header(fp: BinaryIO, name: str) -> Dataset:
+    """Read the data set up to, not including, the pixel element."""
+    start = fp.tell()
+    try:
+        return pydicom.dcmread(fp, stop_before_pixels=True)
+    except InvalidDicomError:
+        pass  # no preamble or file meta: try once more without requiring them
+    except Exception as exc:  # pydicom raises many types for malformed input
+        raise NotDicomError(f"cannot read the DICOM header: {exc}", path=name) from exc
+    fp.seek(start)
+    try:
+        dataset = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+    except Exception as exc:
+        raise NotDicomError(f"cannot read the DICOM header: {exc}", path=name) from exc
+    if "Rows" not in dataset and "Columns" not in dataset:
+        raise NotDicomError("not a DICOM file (no preamble, no image attributes)", path=name)
+    return dataset
+
+
+def _from_file(fp: BinaryIO, name: str) -> OpenSource:
+    dataset = _read_header(fp, name)
+    syntax = _syntax_of(dataset, name)
+    if syntax.deflated_dataset:
+        # Offsets in a deflated data set do not map onto the file: read it whole.
+        fp.seek(0)
+        try:
+            full = pydicom.dcmread(fp, force=True)
+        except Exception as exc:
+            raise NotDicomError(f"cannot inflate the data set: {exc}", path=name) from exc
+        return _from_dataset(full, name, syntax)
+    position = fp.tell()
+    reader = FileReader(fp)
+    pixel = _parse_pixel_element(reader, position, syntax, name)
+    return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
+
+
+def _parse_pixel_element(
+    reader: ByteReader, position: int, syntax: TransferSyntax, name: str
+) -> PixelElement:
+    """Read the header of the pixel element that starts at ``position``."""
+    head = reader.read(position, 12)
+    if len(head) < 8:
+        raise NoPixelDataError("the data set has no pixel data element", path=name)
+    order = "<" if syntax.little_endian else ">"
+    group, element = struct.unpack(order + "HH", head[:4])
+    tag = group << 16 | element
+    if tag not in PIXEL_TAGS:
+        raise NoPixelDataError("the data set has no pixel data element", path=name)
+    vr_bytes = head[4:6]
+    if vr_bytes in _LONG_VRS:
+        if len(head) < 12:
+            raise CorruptPixelDataError("the pixel element header is cut short", path=name, tag=tag)
+        (length,) = struct.unpack(order + "L", head[8:12])
+        header_size, vr = 12, vr_bytes.decode()
+    elif vr_bytes in _SHORT_VRS:
+        (length,) = struct.unpack(order + "H", head[6:8])
+        header_size, vr = 8, vr_bytes.decode()
+    else:  # implicit VR, whatever the transfer syntax claims
+        (length,) = struct.unpack(order + "L", head[4:8])
+        header_size, vr = 8, ("OB" if length == UNDEFINED_LENGTH else "OW")
+        if tag != PIXEL_DATA:
+            vr = "OF" if tag == FLOAT_PIXEL_DATA else "OD"
+    value_offset = position + header_size
+    remaining = max(0, reader.size - value_offset)
+    if length == UNDEFINED_LENGTH:
+        defined: int | None = None
+        available = remaining
+    else:
+        defined = length
+        available = min(length, remaining)
+        _refuse_second_pixel_element(reader, value_offset + length, order, tag, name)
+    return PixelElement(
+        tag=tag, vr=vr, value_offset=value_offset, length=defined, available=available
+    )
+
+
+def _refuse_second_pixel_element(
+    reader: ByteReader, position: int, order: str, tag: int, name: str
+) -> None:
+    """Refuse a data set that holds more than one of the three pixel elements."""
+    head = reader.read(position, 4)
+    if len(head) == 4:
+        group, element = struct.unpack(order + "HH", head)
+        following = group << 16 | element
+        if following in PIXEL_TAGS and following != tag:
+            raise InvalidPixelMetadataError(
+                "the data set holds more than one pixel data element", path=name, tag=following
+            )
+
+
+def _syntax_of(dataset: Dataset, name: str) -> TransferSyntax:
+    """The transfer syntax from the file meta, or from the encoding pydicom found."""
+    meta = getattr(dataset, "file_meta", None)
+    uid = meta.get("TransferSyntaxUID") if meta is not None else None
+    if uid:
+        syntax = lookup(str(uid))
+        if syntax is None:
+            raise UnsupportedTransferSyntaxError(
+                f"transfer syntax {uid} is unknown to dicomnp", path=name, tag=0x00020010
+            )
+        return syntax
+    implicit, little = getattr(dataset, "original_encoding", (None, None))
+    if implicit is None or little is None:
+        raise UnsupportedTransferSyntaxError(
+            "the data set has no Transfer Syntax UID and its encoding is unknown; "
+            "set dataset.file_meta.TransferSyntaxUID",
+            path=name,
+            tag=0x00020010,
+        )
+    uid = _IMPLICIT_LE if implicit else (_EXPLICIT_LE if little else _EXPLICIT_BE)
+    syntax = lookup(uid)
+    assert syntax is not None
+    return syntax
+
+
+def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = None) -> OpenSource:
+    if syntax is None:
+        syntax = _syntax_of(dataset, name)
+    present = [tag for tag in PIXEL_TAGS if tag in dataset]
+    if not present:
+        raise NoPixelDataError("the data set has no pixel data element", path=name)
+    if len(present) > 1:
+        raise InvalidPixelMetadataError(
+            "the data set holds more than one pixel data element", path=name, tag=present[1]
+        )
+    tag = present[0]
+    element = dataset[tag]
+    value = element.value
+    if value is None:
+        value = b""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise CorruptPixelDataError(
+            f"the pixel element holds {type(value).__name__}, not bytes", path=name, tag=tag
+        )
+    encapsulated = syntax.encapsulated
+    pixel = PixelElement(
+        tag=tag,
+        vr=str(element.VR),
+        value_offset=0,
+        length=None if encapsulated else len(value),
+        available=len(value),
+    )
+    return OpenSource(
+        name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=BufferReader(value)
+    )

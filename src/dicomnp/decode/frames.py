@@ -1,0 +1,107 @@
+"""Choosing the frame decoder for a source, and resolving frame selections."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any, Protocol, Union
+
+from numpy.typing import NDArray
+
+from .._source import OpenSource
+from .._syntaxes import Codec
+from ..errors import (
+    CorruptPixelDataError,
+    FrameIndexError,
+    NoPixelDataError,
+    UnsupportedTransferSyntaxError,
+)
+from .native import NativeFrames
+from .pixel_info import PixelInfo
+
+__all__ = ["FrameDecoder", "FrameSelection", "open_frames", "select_frames"]
+
+FrameSelection = Union[int, slice, Sequence[int], None]
+"""Which frames to decode: one index, a slice, a sequence of indices, or all."""
+
+
+class FrameDecoder(Protocol):
+    """Decodes the frames of one pixel element, one at a time."""
+
+    info: PixelInfo
+
+    @property
+    def frame_count(self) -> int:
+        """How many frames can be decoded."""
+        ...
+
+    def decode_into(self, index: int, out: NDArray[Any]) -> None:
+        """Write the stored values of frame ``index`` into ``out``."""
+        ...
+
+
+def open_frames(source: OpenSource) -> FrameDecoder:
+    """Return the decoder for the pixel data of an opened source.
+
+    Raises
+    ------
+    NoPixelDataError
+        The transfer syntax references pixel data held elsewhere (JPIP).
+    UnsupportedTransferSyntaxError
+        No decoder exists for the transfer syntax.
+    """
+    syntax = source.syntax
+    pixel = source.pixel
+    if syntax.no_pixel_data:
+        raise NoPixelDataError(
+            f"{syntax.name} references pixel data held elsewhere",
+            path=source.name,
+            tag=pixel.tag,
+        )
+    info = PixelInfo.from_dataset(source.dataset, pixel, source.name)
+    if syntax.codec is Codec.NATIVE:
+        if pixel.length is None:
+            raise CorruptPixelDataError(
+                f"{pixel.keyword} has an undefined length, but {syntax.name} is not encapsulated",
+                path=source.name,
+                tag=pixel.tag,
+            )
+        return NativeFrames(
+            info, pixel, source.reader, little_endian=syntax.little_endian, name=source.name
+        )
+    raise UnsupportedTransferSyntaxError(
+        f"decoding {syntax.name} ({syntax.uid}) is not supported", path=source.name, tag=pixel.tag
+    )
+
+
+def select_frames(frames: FrameSelection, count: int, name: str) -> tuple[int, ...]:
+    """Resolve a frame selection against ``count`` frames, as NumPy indexing would.
+
+    Negative indices count from the end. The result keeps the order given.
+
+    Raises
+    ------
+    FrameIndexError
+        An index is out of range.
+    TypeError
+        ``frames`` is not an int, a slice or a sequence of ints.
+    """
+    if frames is None:
+        return tuple(range(count))
+    if isinstance(frames, slice):
+        return tuple(range(count)[frames])
+    if isinstance(frames, Sequence) and not isinstance(frames, (str, bytes)):
+        return tuple(_index(item, count, name) for item in frames)
+    return (_index(frames, count, name),)
+
+
+def _index(item: object, count: int, name: str) -> int:
+    try:
+        index = operator.index(item)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"frame indices must be integers, not {type(item).__name__}") from None
+    if not -count <= index < count:
+        raise FrameIndexError(
+            f"frame index {index} is out of range for {count} frame(s)", path=name, frame=index
+        )
+    return index % count
