@@ -35,6 +35,16 @@ class FrameDecoder(Protocol):
         """How many frames can be decoded."""
         ...
 
+    @property
+    def photometric_interpretation(self) -> str:
+        """The colour model of the decoded values.
+
+        It differs from ``info.photometric_interpretation`` where decoding
+        changes the colour model: native YBR_FULL_422 comes out upsampled as
+        YBR_FULL; a JPEG 2000 codec that inverts a colour transform gives RGB.
+        """
+        ...
+
     def decode_into(self, index: int, out: NDArray[Any]) -> None:
         """Write the stored values of frame ``index`` into ``out``."""
         ...

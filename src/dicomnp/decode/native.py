@@ -98,6 +98,12 @@ class NativeFrames:
             )
 
     @property
+    def photometric_interpretation(self) -> str:
+        """The colour model of decoded frames: YBR_FULL_422 is upsampled to YBR_FULL."""
+        stored = self.info.photometric_interpretation
+        return "YBR_FULL" if stored == "YBR_FULL_422" else stored
+
+    @property
     def frame_count(self) -> int:
         """The number of frames that can be decoded (the declared number)."""
         return self.info.number_of_frames

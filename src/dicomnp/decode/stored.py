@@ -13,9 +13,6 @@ from .frames import FrameSelection, open_frames, select_frames
 
 __all__ = ["PixelDescription", "StoredPixels", "decode_pixels"]
 
-_UPSAMPLED = {"YBR_FULL_422": "YBR_FULL"}
-
-
 @dataclass(frozen=True)
 class PixelDescription:
     """What :func:`decode_pixels` produced, and what the data set declared.
@@ -127,7 +124,7 @@ def decode_pixels(source: SourceLike, *, frames: FrameSelection = None) -> Store
         description = PixelDescription(
             transfer_syntax_uid=opened.syntax.uid,
             dtype=array.dtype.str,
-            photometric_interpretation=_UPSAMPLED.get(stored_pi, stored_pi),
+            photometric_interpretation=decoder.photometric_interpretation,
             stored_photometric_interpretation=stored_pi,
             planar_configuration=info.planar_configuration,
             samples_per_pixel=info.samples_per_pixel,
