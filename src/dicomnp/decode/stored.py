@@ -13,6 +13,7 @@ from .frames import FrameSelection, open_frames, select_frames
 
 __all__ = ["PixelDescription", "StoredPixels", "decode_pixels"]
 
+
 @dataclass(frozen=True)
 class PixelDescription:
     """What :func:`decode_pixels` produced, and what the data set declared.
