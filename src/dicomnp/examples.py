@@ -7,6 +7,7 @@ work on any machine without downloads.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
-__all__ = ["ct_phantom", "ct_series", "ct_slice", "write_ct_series"]
+__all__ = ["ct_phantom", "ct_phantom_slice", "ct_series", "ct_slice", "write_ct_series"]
 
 
 def ct_phantom(slices: int, rows: int, columns: int) -> NDArray[np.int16]:
@@ -29,12 +30,13 @@ def ct_phantom(slices: int, rows: int, columns: int) -> NDArray[np.int16]:
     (1000), with a small dense sphere (300) off centre so that orientation
     errors show.
     """
-    z, y, x = np.meshgrid(
-        np.linspace(-1, 1, slices),
-        np.linspace(-1, 1, rows),
-        np.linspace(-1, 1, columns),
-        indexing="ij",
-    )
+    z_values = np.linspace(-1, 1, slices) if slices > 1 else np.zeros(1)
+    return np.stack([ct_phantom_slice(float(z), rows, columns) for z in z_values])
+
+
+def ct_phantom_slice(z: float, rows: int, columns: int) -> NDArray[np.int16]:
+    """Return the phantom's slice at height ``z`` in [-1, 1], shape ``(rows, columns)``."""
+    y, x = np.meshgrid(np.linspace(-1, 1, rows), np.linspace(-1, 1, columns), indexing="ij")
     radius = np.sqrt((x / 0.8) ** 2 + (y / 0.9) ** 2 + (z / 1.2) ** 2)
     hu = np.full(radius.shape, -1000, dtype=np.int16)
     hu[radius < 1.0] = 1000
@@ -120,12 +122,16 @@ def ct_slice(
 def ct_series(
     slices: int = 20, rows: int = 64, columns: int = 64, *, spacing: float = 2.0
 ) -> list[Dataset]:
-    """Return an axial CT series of ``slices`` datasets, head first along +z."""
-    volume = ct_phantom(slices, rows, columns)
+    """Return an axial CT series of ``slices`` datasets, ordered along +z (towards the head)."""
+    return list(_ct_series(slices, rows, columns, spacing))
+
+
+def _ct_series(slices: int, rows: int, columns: int, spacing: float) -> Iterator[Dataset]:
     series, study, frame_of_reference = generate_uid(), generate_uid(), generate_uid()
-    return [
-        ct_slice(
-            volume[k],
+    z_values = np.linspace(-1, 1, slices) if slices > 1 else np.zeros(1)
+    for k, z in enumerate(z_values):
+        yield ct_slice(
+            ct_phantom_slice(float(z), rows, columns),
             position=(-0.25 * columns, -0.25 * rows, k * spacing),
             instance_number=k + 1,
             series_uid=series,
@@ -133,8 +139,6 @@ def ct_series(
             frame_of_reference_uid=frame_of_reference,
             slice_thickness=spacing,
         )
-        for k in range(slices)
-    ]
 
 
 def write_ct_series(
@@ -148,19 +152,27 @@ def write_ct_series(
     """Write a synthetic axial CT series into ``folder``, one file per slice.
 
     File names are shuffled with respect to slice position, as they often are
-    in real exports, so that readers must sort by geometry.
+    in real exports, so that readers must sort by geometry. Slices are made
+    and written one at a time, so large series need little memory.
 
     Returns
     -------
     list of pathlib.Path
         The files written, in slice order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     len(write_ct_series(folder, slices=3, rows=8, columns=8))
+    3
     """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    datasets = ct_series(slices, rows, columns, spacing=spacing)
-    order = np.random.default_rng(0).permutation(len(datasets))
+    names = np.random.default_rng(0).permutation(slices)
     paths = []
-    for dataset, number in zip(datasets, order, strict=True):
+    for dataset, number in zip(_ct_series(slices, rows, columns, spacing), names, strict=True):
         path = target / f"IM{number:05d}.dcm"
         dataset.save_as(path, enforce_file_format=True)
         paths.append(path)
