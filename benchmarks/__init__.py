@@ -1,0 +1,1 @@
+"""The side-by-side benchmark of dicomnp against its peers (``python -m benchmarks``)."""

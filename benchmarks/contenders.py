@@ -1,0 +1,268 @@
+"""What each contender runs for each workload.
+
+A contender is a function ``(folder) -> job`` doing all preparation (imports,
+listing files, locating offsets) outside the timing; ``job()`` is what is
+timed and returns the array it produced. Contenders whose package is missing
+raise :class:`Unavailable` with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Job = Callable[[], Any]
+Contender = Callable[[Path], Job]
+
+
+class Unavailable(RuntimeError):
+    """The contender cannot run here (package missing, API absent)."""
+
+
+def _need(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise Unavailable(f"{module} is not installed")
+
+
+def _peer(module: str) -> Any:
+    """Import a peer package, untyped: its API is used only as its docs describe it."""
+    _need(module)
+    return importlib.import_module(module)
+
+
+def _need_plugin(path: Path, plugin: str) -> None:
+    """Refuse a pydicom decoding plugin that cannot decode this file's syntax."""
+    if not plugin:
+        return
+    import pydicom
+    from pydicom.pixels.decoders.base import get_decoder
+
+    syntax = pydicom.dcmread(path, stop_before_pixels=True).file_meta.TransferSyntaxUID
+    try:
+        available = get_decoder(syntax).available_plugins
+    except NotImplementedError as exc:
+        raise Unavailable(str(exc)) from exc
+    if plugin not in available:
+        raise Unavailable(f"pydicom has no {plugin} decoder for {syntax.name} here")
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.dcm"))
+
+
+def _one_file(folder: Path) -> Path:
+    (path,) = _files(folder)
+    return path
+
+
+# dicomnp ------------------------------------------------------------------------------
+
+
+def _dicomnp_api(name: str) -> Any:
+    import dicomnp
+
+    function = getattr(dicomnp, name, None)
+    if function is None:
+        raise Unavailable(f"dicomnp.{name} does not exist yet")
+    return function
+
+
+def dicomnp_series(workers: int | None = None) -> Contender:
+    def prepare(folder: Path) -> Job:
+        combine_series = _dicomnp_api("combine_series")
+        options = {} if workers is None else {"workers": workers}
+        return lambda: combine_series(folder, **options).array
+
+    return prepare
+
+
+def _middle_frame(path: Path) -> int:
+    import pydicom
+
+    return int(pydicom.dcmread(path, stop_before_pixels=True).NumberOfFrames) // 2
+
+
+def dicomnp_file(*, one_frame: bool = False, **options: Any) -> Contender:
+    def prepare(folder: Path) -> Job:
+        to_array = _dicomnp_api("to_array")
+        path = _one_file(folder)
+        arguments = dict(options)
+        if one_frame:
+            arguments["frames"] = _middle_frame(path)
+        return lambda: to_array(path, **arguments)
+
+    return prepare
+
+
+# pydicom --------------------------------------------------------------------------------
+
+
+def _normal(dataset: Any) -> NDArray[np.float64]:
+    cosines = np.array([float(v) for v in dataset.ImageOrientationPatient])
+    return np.cross(cosines[:3], cosines[3:])
+
+
+def pydicom_series(plugin: str = "") -> Contender:
+    """dcmread every file, decode, sort along the slice normal, stack."""
+
+    def prepare(folder: Path) -> Job:
+        import pydicom
+        from pydicom.pixels.utils import pixel_array
+
+        files = _files(folder)
+        _need_plugin(files[0], plugin)
+
+        def job() -> NDArray[Any]:
+            datasets = [pydicom.dcmread(path) for path in files]
+            normal = _normal(datasets[0])
+            datasets.sort(
+                key=lambda ds: float(normal @ [float(v) for v in ds.ImagePositionPatient])
+            )
+            return np.stack([pixel_array(ds, decoding_plugin=plugin) for ds in datasets])
+
+        return job
+
+    return prepare
+
+
+def pydicom_file(plugin: str = "", *, one_frame: bool = False) -> Contender:
+    def prepare(folder: Path) -> Job:
+        from pydicom.pixels.utils import pixel_array
+
+        path = _one_file(folder)
+        _need_plugin(path, plugin)
+        index = _middle_frame(path) if one_frame else None
+        return lambda: pixel_array(path, decoding_plugin=plugin, index=index)
+
+    return prepare
+
+
+# dicom_numpy and SimpleITK --------------------------------------------------------------
+
+
+def dicom_numpy_series(folder: Path) -> Job:
+    import pydicom
+
+    dicom_numpy = _peer("dicom_numpy")
+
+    files = _files(folder)
+
+    def job() -> Any:
+        return dicom_numpy.combine_slices([pydicom.dcmread(path) for path in files])[0]
+
+    return job
+
+
+def simpleitk_series(folder: Path) -> Job:
+    sitk = _peer("SimpleITK")
+
+    def job() -> Any:
+        reader = sitk.ImageSeriesReader()
+        reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
+        return sitk.GetArrayViewFromImage(reader.Execute())
+
+    return job
+
+
+def simpleitk_file(folder: Path) -> Job:
+    sitk = _peer("SimpleITK")
+    path = str(_one_file(folder))
+    return lambda: sitk.GetArrayViewFromImage(sitk.ReadImage(path))
+
+
+def highdicom_series(folder: Path) -> Job:
+    import pydicom
+
+    highdicom = _peer("highdicom")
+
+    get_volume = getattr(highdicom, "get_volume_from_series", None)
+    if get_volume is None:
+        raise Unavailable("highdicom has no get_volume_from_series")
+    files = _files(folder)
+    return lambda: get_volume([pydicom.dcmread(path) for path in files]).array
+
+
+# physical limits ------------------------------------------------------------------------
+
+
+def read_bytes(folder: Path) -> Job:
+    """Read every file's bytes: what any reader must at least do."""
+    files = _files(folder)
+    return lambda: [path.read_bytes() for path in files]
+
+
+def readinto_pixels(folder: Path) -> Job:
+    """Read only the pixel bytes, straight into one preallocated array."""
+    from dicomnp._source import open_source
+
+    files = _files(folder)
+    spans = []
+    for path in files:
+        with open_source(path) as opened:
+            spans.append((path, opened.pixel.value_offset, opened.pixel.available))
+    total = sum(size for _, _, size in spans)
+
+    def job() -> NDArray[np.uint8]:
+        out = np.empty(total, dtype=np.uint8)
+        position = 0
+        for path, offset, size in spans:
+            with path.open("rb", buffering=0) as handle:
+                handle.seek(offset)
+                handle.readinto(out[position : position + size].data)
+            position += size
+        return out
+
+    return job
+
+
+CODEC_PEERS: dict[str, Contender] = {
+    "dicomnp": dicomnp_series(),
+    "dicomnp workers=1": dicomnp_series(workers=1),
+    "pydicom+pylibjpeg": pydicom_series("pylibjpeg"),
+    "pydicom+gdcm": pydicom_series("gdcm"),
+    "dicom_numpy": dicom_numpy_series,
+    "SimpleITK": simpleitk_series,
+}
+
+CONTENDERS: dict[str, dict[str, Contender]] = {
+    "ct": {
+        "dicomnp": dicomnp_series(),
+        "pydicom": pydicom_series(),
+        "dicom_numpy": dicom_numpy_series,
+        "SimpleITK": simpleitk_series,
+        "highdicom": highdicom_series,
+        "read files (limit)": read_bytes,
+        "readinto pixels (limit)": readinto_pixels,
+    },
+    "ct-rle": {**CODEC_PEERS, "pydicom (own RLE)": pydicom_series("pydicom")},
+    "ct-j2k": CODEC_PEERS,
+    "ct-jls": {**CODEC_PEERS, "pydicom+pyjpegls": pydicom_series("pyjpegls")},
+    "ct-jpegll": CODEC_PEERS,
+    "mf": {
+        "dicomnp": dicomnp_file(),
+        "pydicom": pydicom_file(),
+        "SimpleITK": simpleitk_file,
+        "readinto pixels (limit)": readinto_pixels,
+    },
+    "mf-one-frame": {
+        "dicomnp": dicomnp_file(one_frame=True),
+        "pydicom": pydicom_file(one_frame=True),
+    },
+    "rgb0": {"dicomnp": dicomnp_file(), "pydicom": pydicom_file(), "SimpleITK": simpleitk_file},
+    "rgb1": {"dicomnp": dicomnp_file(), "pydicom": pydicom_file(), "SimpleITK": simpleitk_file},
+    "us": {
+        "dicomnp": dicomnp_file(allow_lossy=True),
+        "pydicom+pylibjpeg": pydicom_file("pylibjpeg"),
+        "pydicom+gdcm": pydicom_file("gdcm"),
+        "pydicom+pillow": pydicom_file("pillow"),
+        "SimpleITK": simpleitk_file,
+    },
+}
+
+DATA_OF = {"mf-one-frame": "mf"}
+"""Workloads that run on another workload's files."""
