@@ -11,11 +11,13 @@ from numpy.typing import NDArray
 from .._source import OpenSource
 from .._syntaxes import Codec
 from ..errors import (
+    CorruptEncapsulationError,
     CorruptPixelDataError,
     FrameIndexError,
     NoPixelDataError,
     UnsupportedTransferSyntaxError,
 )
+from .encapsulated import EncapsulatedFrames, adapter_for
 from .native import NativeFrames
 from .pixel_info import PixelInfo
 
@@ -79,8 +81,25 @@ def open_frames(source: OpenSource) -> FrameDecoder:
         return NativeFrames(
             info, pixel, source.reader, little_endian=syntax.little_endian, name=source.name
         )
-    raise UnsupportedTransferSyntaxError(
-        f"decoding {syntax.name} ({syntax.uid}) is not supported", path=source.name, tag=pixel.tag
+    if adapter_for(syntax) is None:
+        raise UnsupportedTransferSyntaxError(
+            f"decoding {syntax.name} ({syntax.uid}) is not supported",
+            path=source.name,
+            tag=pixel.tag,
+        )
+    if pixel.length is not None:
+        raise CorruptEncapsulationError(
+            f"{pixel.keyword} has a defined length, but {syntax.name} is encapsulated",
+            path=source.name,
+            tag=pixel.tag,
+        )
+    return EncapsulatedFrames(
+        info,
+        pixel,
+        source.reader,
+        syntax=syntax,
+        dataset=source.dataset,
+        name=source.name,
     )
 
 

@@ -1,0 +1,68 @@
+"""Deflated Image Frame Compression (1.2.840.10008.1.2.8.1) with zlib.
+
+Each frame is deflated on its own (raw DEFLATE, RFC 1951, no zlib header)
+and, once inflated, laid out as native pixel data. Inflation is bounded by
+the size one frame needs, so a small fragment cannot make dicomnp allocate
+more than the frame it should hold; a stream with a zlib or gzip header is
+accepted too (RULES.md section 2.6).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from numpy.typing import NDArray
+
+from ..pixel_info import PixelInfo
+from .base import FrameContext
+from .uncompressed import colour_model, decode_native_frame, frame_length
+
+__all__ = ["colour_model", "decode_into", "inflate", "starts_frame"]
+
+starts_frame = None
+"""Deflated frames have no start marker."""
+
+_RAW = -15
+_ANY_HEADER = 47  # 32 + 15: detect a zlib or gzip header
+
+
+def inflate(data: bytes | bytearray, limit: int, context: FrameContext) -> bytes:
+    """Inflate ``data`` into at most ``limit`` bytes.
+
+    Raises
+    ------
+    CorruptPixelDataError
+        The stream is not DEFLATE data, is cut short, or inflates to more
+        than ``limit`` bytes.
+    """
+    failure: zlib.error | None = None
+    for wbits in (_RAW, _ANY_HEADER):
+        inflater = zlib.decompressobj(wbits)
+        try:
+            inflated = inflater.decompress(bytes(data), limit)
+            if inflater.eof:
+                return inflated
+            more = inflater.unconsumed_tail or inflater.decompress(b"", 1)
+        except zlib.error as exc:
+            failure = exc
+            continue
+        if more:
+            raise context.corrupt(f"the deflated frame inflates to more than {limit} bytes")
+        raise context.corrupt("the deflated frame is cut short: its stream does not end")
+    raise context.corrupt(f"the frame cannot be inflated: {failure}") from failure
+
+
+def decode_into(
+    data: bytes | bytearray, out: NDArray[Any], info: PixelInfo, context: FrameContext
+) -> None:
+    """Inflate one frame and decode it into ``out`` (rows, columns, samples).
+
+    Raises
+    ------
+    CorruptPixelDataError
+        The frame cannot be inflated, or does not inflate to one frame.
+    """
+    expected = frame_length(info)
+    inflated = inflate(data, expected + 1, context)
+    decode_native_frame(inflated, out, info, context, "inflated frame")

@@ -1,0 +1,105 @@
+"""JPEG and JPEG-LS with pylibjpeg-libjpeg.
+
+Covers JPEG Baseline (.4.50), Extended 8 and 12 bit (.4.51), Lossless
+process 14 (.4.57) and its first-order prediction (.4.70), JPEG-LS lossless
+(.4.80) and near-lossless (.4.81).
+
+Codec facts handled here (RULES.md 3.2 to 3.4):
+
+* libjpeg is called without a colour transform: YCbCr stays YCbCr, and
+  chroma subsampled in the codestream (YBR_FULL_422) comes back at full
+  resolution, colour-by-pixel. So YBR_FULL_422 decodes to ``"YBR_FULL"``.
+* The codestream's own colour evidence (APP14, JFIF, component identifiers)
+  wins over a Photometric Interpretation that contradicts it; the
+  disagreement is logged.
+* JPEG and JPEG-LS samples have no sign: signed images are coded as their
+  two's-complement bit patterns, so samples are sign-extended from Bits
+  Stored (or from the codestream precision when smaller). Samples come in
+  ``ceil(precision / 8)`` bytes whatever Bits Allocated says.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..pixel_info import PixelInfo
+from .base import FrameContext, store_samples
+from .jpeg_markers import parse_jpeg_header, starts_jpeg
+
+__all__ = ["colour_model", "decode_into", "starts_frame"]
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "pylibjpeg-libjpeg"
+
+starts_frame = starts_jpeg
+"""Whether a fragment starting with the given bytes starts a JPEG codestream."""
+
+
+def colour_model(head: bytes, info: PixelInfo) -> str:
+    """The colour model of frames decoded from a codestream starting with ``head``.
+
+    ``head`` needs only hold the marker segments before the first scan.
+    """
+    stored = info.photometric_interpretation
+    declared = "YBR_FULL" if stored == "YBR_FULL_422" else stored
+    if info.samples_per_pixel != 3:
+        return declared
+    found = parse_jpeg_header(head).colour_space()
+    if found is None or found == declared:
+        return declared
+    logger.warning(
+        "Photometric Interpretation is %s but the JPEG codestream holds %s; "
+        "the codestream is followed",
+        stored,
+        found,
+    )
+    return found
+
+
+def decode_into(
+    data: bytes | bytearray, out: NDArray[Any], info: PixelInfo, context: FrameContext
+) -> None:
+    """Decode one JPEG or JPEG-LS frame into ``out`` (rows, columns, samples).
+
+    Raises
+    ------
+    MissingCodecError
+        pylibjpeg-libjpeg is not installed.
+    CorruptPixelDataError
+        The codestream cannot be decoded, or its size, components or
+        precision do not fit the data set.
+    """
+    try:
+        from libjpeg.utils import decode_pixel_data, get_parameters
+    except ImportError as exc:
+        raise context.missing(PACKAGE) from exc
+    source = bytes(data)
+    try:
+        parameters = get_parameters(source)
+        decoded = decode_pixel_data(source, version=2)
+    except Exception as exc:  # libjpeg raises RuntimeError; keep any other type out too
+        raise context.corrupt(f"the JPEG codestream cannot be decoded: {exc}") from exc
+    rows = int(parameters["rows"])
+    columns = int(parameters["columns"])
+    samples = int(parameters["nr_components"])
+    precision = int(parameters["precision"])
+    context.check_shape((rows, columns, samples), info, "JPEG codestream")
+    if not 1 < precision <= min(16, max(8, info.bits_allocated)):
+        raise context.corrupt(
+            f"the JPEG codestream has {precision}-bit samples, which do not fit "
+            f"Bits Allocated {info.bits_allocated}"
+        )
+    itemsize = math.ceil(precision / 8)
+    if len(decoded) != rows * columns * samples * itemsize:
+        raise context.corrupt(
+            f"the JPEG codestream decodes to {len(decoded)} bytes, "
+            f"not {rows * columns * samples * itemsize}"
+        )
+    array = np.frombuffer(decoded, dtype=f"<u{itemsize}").reshape(rows, columns, samples)
+    store_samples(array, out, info, precision)

@@ -1,0 +1,100 @@
+"""JPEG 2000 and High-Throughput JPEG 2000 with pylibjpeg-openjpeg.
+
+Covers JPEG 2000 lossless (.4.90) and lossy (.4.91), HTJ2K lossless
+(.4.201), lossless RPCL (.4.202) and lossy (.4.203).
+
+Codec facts handled here (RULES.md 3.2 to 3.4):
+
+* openjpeg inverts a multiple component transform itself, so YBR_RCT and
+  YBR_ICT data (and any codestream whose COD segment flags the transform)
+  decode to ``"RGB"``. A YBR_RCT or YBR_ICT label without the transform is
+  taken as RGB too, with a logged warning.
+* Samples come in a container sized by the codestream precision (1, 2 or 4
+  bytes), signed as the SIZ segment says. Where signedness or precision
+  disagree with Pixel Representation and Bits Stored, the samples are
+  reinterpreted and kept to Bits Stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..pixel_info import PixelInfo
+from .base import FrameContext, store_samples
+from .j2k_markers import parse_j2k_header, starts_j2k
+
+__all__ = ["colour_model", "decode_into", "starts_frame"]
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "pylibjpeg-openjpeg"
+_TRANSFORMED = frozenset({"YBR_RCT", "YBR_ICT"})
+
+starts_frame = starts_j2k
+"""Whether a fragment starting with the given bytes starts a JPEG 2000 codestream."""
+
+
+def colour_model(head: bytes, info: PixelInfo) -> str:
+    """The colour model of frames decoded from a codestream starting with ``head``."""
+    stored = info.photometric_interpretation
+    if info.samples_per_pixel != 3:
+        return stored
+    header = parse_j2k_header(head)
+    if header is not None and header.transform:
+        return "RGB"
+    if stored in _TRANSFORMED:
+        logger.warning(
+            "Photometric Interpretation is %s but the JPEG 2000 codestream applies no "
+            "component transform; the samples are taken as RGB",
+            stored,
+        )
+        return "RGB"
+    return stored
+
+
+def decode_into(
+    data: bytes | bytearray, out: NDArray[Any], info: PixelInfo, context: FrameContext
+) -> None:
+    """Decode one JPEG 2000 frame into ``out`` (rows, columns, samples).
+
+    Raises
+    ------
+    MissingCodecError
+        pylibjpeg-openjpeg is not installed.
+    CorruptPixelDataError
+        The codestream cannot be decoded, or its size, components or
+        precision do not fit the data set.
+    """
+    try:
+        from openjpeg.utils import decode_pixel_data
+    except ImportError as exc:
+        raise context.missing(PACKAGE) from exc
+    source = bytes(data)
+    header = parse_j2k_header(source)
+    if header is None:
+        raise context.corrupt("the fragment holds no JPEG 2000 codestream (no SOC and SIZ)")
+    context.check_shape((header.rows, header.columns, header.components), info, "J2K codestream")
+    if not 1 <= header.precision <= max(8, info.bits_allocated):
+        raise context.corrupt(
+            f"the JPEG 2000 codestream has {header.precision}-bit samples, which do not fit "
+            f"Bits Allocated {info.bits_allocated}"
+        )
+    try:
+        decoded = decode_pixel_data(source, version=2)
+    except Exception as exc:  # openjpeg raises RuntimeError; keep any other type out too
+        raise context.corrupt(f"the JPEG 2000 codestream cannot be decoded: {exc}") from exc
+    itemsize = math.ceil(header.precision / 8)
+    itemsize = 4 if itemsize == 3 else itemsize
+    expected = header.rows * header.columns * header.components * itemsize
+    if len(decoded) != expected:
+        raise context.corrupt(
+            f"the JPEG 2000 codestream decodes to {len(decoded)} bytes, not {expected}"
+        )
+    kind = "i" if header.signed else "u"
+    array = np.frombuffer(decoded, dtype=f"<{kind}{itemsize}").reshape(info.frame_shape)
+    store_samples(array, out, info, header.precision)

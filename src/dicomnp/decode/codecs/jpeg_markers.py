@@ -1,0 +1,121 @@
+"""Reading the header of a JPEG or JPEG-LS codestream (ITU-T T.81, T.87).
+
+Only the marker segments before the first scan are read: the frame header
+(SOF, or SOF55 for JPEG-LS) for size, precision and component identifiers,
+APP0 for a JFIF header and APP14 for Adobe's colour transform flag. They tell
+which colour model a three-component codestream holds (ITU-T T.872,
+RULES.md section 3.3 item 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = ["JpegHeader", "parse_jpeg_header", "starts_jpeg"]
+
+SOI = b"\xff\xd8"
+_SOS = 0xDA
+_EOI = 0xD9
+_APP0 = 0xE0
+_APP14 = 0xEE
+# SOF0-3, 5-7, 9-11, 13-15 (T.81) and SOF55 (JPEG-LS, T.87).
+_SOF = frozenset({*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), 0xCD, 0xCE, 0xCF})
+_SOF55 = 0xF7
+# Markers without a length: TEM, RST0-7, SOI.
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
+_RGB_IDS = ((82, 71, 66), (114, 103, 98))
+
+
+@dataclass(frozen=True)
+class JpegHeader:
+    """What the markers before the first scan say.
+
+    Attributes
+    ----------
+    sof : int or None
+        The second byte of the frame header marker (0xC0 baseline, 0xC3
+        lossless, 0xF7 JPEG-LS, ...), None if none was found.
+    precision, rows, columns : int
+        From the frame header; 0 when absent.
+    component_ids : tuple of int
+        The component identifiers, in frame header order.
+    jfif : bool
+        An APP0 segment starts with ``JFIF``.
+    adobe_transform : int or None
+        The transform flag of an APP14 ``Adobe`` segment: 0 none (RGB),
+        1 YCbCr, 2 YCCK.
+    """
+
+    sof: int | None = None
+    precision: int = 0
+    rows: int = 0
+    columns: int = 0
+    component_ids: tuple[int, ...] = ()
+    jfif: bool = False
+    adobe_transform: int | None = None
+
+    def colour_space(self) -> str | None:
+        """``"RGB"`` or ``"YBR_FULL"`` when the codestream says which, else None.
+
+        Evidence in order of strength: the APP14 transform flag, a JFIF
+        header (always YCbCr), then component identifiers spelling RGB.
+        """
+        if len(self.component_ids) != 3:
+            return None
+        if self.adobe_transform == 0:
+            return "RGB"
+        if self.adobe_transform == 1:
+            return "YBR_FULL"
+        if self.jfif:
+            return "YBR_FULL"
+        if self.component_ids in _RGB_IDS:
+            return "RGB"
+        return None
+
+
+def starts_jpeg(head: bytes) -> bool:
+    """Whether ``head`` starts a JPEG or JPEG-LS codestream: SOI then a marker."""
+    return len(head) >= 3 and head[:2] == SOI and head[2] == 0xFF
+
+
+def parse_jpeg_header(data: bytes) -> JpegHeader:
+    """Read the marker segments of ``data`` up to the first scan.
+
+    Reading stops quietly where the data end or stop making sense; what was
+    found so far is returned.
+    """
+    header = JpegHeader()
+    if not starts_jpeg(data):
+        return header
+    position = 2
+    end = len(data)
+    while position + 4 <= end and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xFF:  # a fill byte before the marker
+            position += 1
+            continue
+        if marker in _STANDALONE:
+            position += 2
+            continue
+        if marker in (_SOS, _EOI):
+            break
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        segment = data[position + 4 : position + 2 + length]
+        if (marker in _SOF or marker == _SOF55) and len(segment) >= 6:
+            count = segment[5]
+            header = replace(
+                header,
+                sof=marker,
+                precision=segment[0],
+                rows=int.from_bytes(segment[1:3], "big"),
+                columns=int.from_bytes(segment[3:5], "big"),
+                component_ids=tuple(segment[6 : 6 + 3 * count : 3]),
+            )
+        elif marker == _APP0 and segment.startswith(b"JFIF\0"):
+            header = replace(header, jfif=True)
+        elif marker == _APP14 and segment.startswith(b"Adobe") and len(segment) >= 12:
+            header = replace(header, adobe_transform=segment[11])
+        if length < 2:
+            break
+        position += 2 + length
+    return header
