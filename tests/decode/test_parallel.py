@@ -1,0 +1,81 @@
+"""Decoding across processes gives what one process gives, and cleans up after itself."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+import dicomnp
+from dicomnp.decode.parallel import FrameTask, decode_task, decode_tasks, resolve_workers
+from support.build import image_dataset, to_bytes
+
+RNG = np.random.default_rng(5)
+
+
+def _files(folder: Path, count: int) -> tuple[list[str], NDArray[Any]]:
+    values = RNG.integers(0, 4095, size=(count, 3, 16, 16), dtype=np.uint16)
+    paths = []
+    for k in range(count):
+        path = folder / f"{k}.dcm"
+        ds = image_dataset(
+            values[k].tobytes(), rows=16, columns=16, bits_allocated=16, bits_stored=12, frames=3
+        )
+        path.write_bytes(to_bytes(ds))
+        paths.append(str(path))
+    return paths, values
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_every_task_reaches_the_sink_once_with_its_frames(tmp_path: Path, workers: int) -> None:
+    paths, values = _files(tmp_path, 6)
+    tasks = [FrameTask(path, (2, 0)) for path in paths]
+    received: dict[int, NDArray[Any]] = {}
+
+    def sink(index: int, frames: NDArray[Any]) -> None:
+        assert index not in received
+        received[index] = frames
+
+    decode_tasks(tasks, sink, workers=workers)
+    assert sorted(received) == list(range(6))
+    for index, frames in received.items():
+        np.testing.assert_array_equal(frames[..., 0], values[index][[2, 0]])
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failing_task_raises_its_dicomnp_error_and_leaves_no_process(tmp_path: Path) -> None:
+    paths, _ = _files(tmp_path, 5)
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(Path(paths[0]).read_bytes()[:-100])
+    tasks = [FrameTask(path, (0,)) for path in paths] + [FrameTask(str(broken), (2,))]
+    with pytest.raises(dicomnp.TruncatedPixelDataError) as caught:
+        decode_tasks(tasks, lambda index, frames: None, workers=2)
+    assert "broken.dcm" in str(caught.value)
+    assert multiprocessing.active_children() == []
+
+
+def test_local_decoding_is_used_for_the_callers_share(tmp_path: Path) -> None:
+    paths, _ = _files(tmp_path, 4)
+    calls: list[FrameTask] = []
+
+    def local(task: FrameTask) -> NDArray[Any]:
+        calls.append(task)
+        return decode_task(task)
+
+    decode_tasks(
+        [FrameTask(path, (1,)) for path in paths], lambda i, f: None, workers=1, local=local
+    )
+    assert len(calls) == 4
+
+
+def test_resolve_workers() -> None:
+    assert resolve_workers(3, 10, compressed=True) == 3
+    assert resolve_workers(None, 10, compressed=True) == 1
+    assert resolve_workers(None, 2**30, compressed=False) == 1
+    assert resolve_workers(None, 2**30, compressed=True) >= 1
+    with pytest.raises(ValueError, match="at least 1"):
+        resolve_workers(0, 10, compressed=True)
