@@ -116,17 +116,20 @@ class EncapsulatedFrames:
     def photometric_interpretation(self) -> str:
         """The colour model of decoded frames.
 
-        Read from the first frame's codestream where the codec decides it:
-        JPEG colour evidence (APP14, JFIF, component identifiers), JPEG 2000
-        component transforms.
+        Where the codec decides it (JPEG colour evidence in APP14, JFIF or
+        component identifiers; JPEG 2000 component transforms) it is read
+        from the first frame decoded, or from the start of frame 0 when no
+        frame has been decoded yet.
         """
         if self._colour is None:
-            try:
-                head = self._table.head(0, _HEAD)
-            except DicomNumpyError:
-                head = b""  # decoding reports the problem; the declared model stands
-            self._colour = self._adapter.colour_model(head, self.info)
+            self._colour = self._adapter.colour_model(self._first_head, self.info)
         return self._colour
+
+    def _first_head(self) -> bytes:
+        try:
+            return self._table.head(0, _HEAD)
+        except DicomNumpyError:
+            return b""  # decoding reports the problem; the declared model stands
 
     def decode_into(self, index: int, out: NDArray[Any]) -> None:
         """Decode frame ``index`` (0-based) into ``out``.
@@ -156,6 +159,8 @@ class EncapsulatedFrames:
             path=self._name, frame=index, tag=self._pixel.tag, syntax=self._syntax.name
         )
         self._adapter.decode_into(data, out, self.info, context)
+        if self._colour is None:  # learn it from this frame rather than read frame 0 again
+            self._colour = self._adapter.colour_model(lambda: bytes(data[:_HEAD]), self.info)
 
 
 def _extended_offsets(

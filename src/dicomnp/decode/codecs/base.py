@@ -112,8 +112,12 @@ class CodecAdapter(Protocol):
         """Recognises a fragment that starts a frame from its first bytes, if possible."""
         ...
 
-    def colour_model(self, head: bytes, info: PixelInfo) -> str:
-        """The colour model of frames decoded from a codestream starting with ``head``."""
+    def colour_model(self, read_head: Callable[[], bytes], info: PixelInfo) -> str:
+        """The colour model of decoded frames.
+
+        ``read_head`` returns the first bytes of a frame's codestream; it is
+        called only by adapters whose codestream can change the colour model.
+        """
         ...
 
     def decode_into(

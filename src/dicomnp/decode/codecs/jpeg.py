@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,16 +42,17 @@ starts_frame = starts_jpeg
 """Whether a fragment starting with the given bytes starts a JPEG codestream."""
 
 
-def colour_model(head: bytes, info: PixelInfo) -> str:
-    """The colour model of frames decoded from a codestream starting with ``head``.
+def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
+    """The colour model of decoded frames, from the declared one and the codestream.
 
-    ``head`` needs only hold the marker segments before the first scan.
+    ``read_head`` gives the start of a frame's codestream: the marker segments
+    before the first scan are enough. It is read only for three samples.
     """
     stored = info.photometric_interpretation
     declared = "YBR_FULL" if stored == "YBR_FULL_422" else stored
     if info.samples_per_pixel != 3:
         return declared
-    found = parse_jpeg_header(head).colour_space()
+    found = parse_jpeg_header(read_head()).colour_space()
     if found is None or found == declared:
         return declared
     logger.warning(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,12 +40,16 @@ starts_frame = starts_j2k
 """Whether a fragment starting with the given bytes starts a JPEG 2000 codestream."""
 
 
-def colour_model(head: bytes, info: PixelInfo) -> str:
-    """The colour model of frames decoded from a codestream starting with ``head``."""
+def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
+    """The colour model of decoded frames, from the declared one and the codestream.
+
+    ``read_head`` gives the start of a frame's codestream, with its main
+    header. It is read only for three samples.
+    """
     stored = info.photometric_interpretation
     if info.samples_per_pixel != 3:
         return stored
-    header = parse_j2k_header(head)
+    header = parse_j2k_header(read_head())
     if header is not None and header.transform:
         return "RGB"
     if stored in _TRANSFORMED:

@@ -15,6 +15,7 @@ which; both are accepted.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ def starts_frame(head: bytes) -> bool:
     return bool(1 <= segments <= 15 and first == 64)
 
 
-def colour_model(head: bytes, info: PixelInfo) -> str:
+def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
     """The colour model of decoded frames: as stored, at full resolution."""
     stored = info.photometric_interpretation
     return "YBR_FULL" if stored == "YBR_FULL_422" else stored

@@ -10,6 +10,7 @@ Image Frame Compression adapter inflates frames, then decodes them here.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from numpy.typing import NDArray
@@ -30,7 +31,7 @@ def frame_length(info: PixelInfo) -> int:
     return native_length(dataclasses.replace(info, number_of_frames=1))
 
 
-def colour_model(head: bytes, info: PixelInfo) -> str:
+def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
     """The colour model of decoded frames: native YBR_FULL_422 is upsampled to YBR_FULL."""
     stored = info.photometric_interpretation
     return "YBR_FULL" if stored == "YBR_FULL_422" else stored
