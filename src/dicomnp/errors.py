@@ -12,12 +12,21 @@ __all__ = [
     "CorruptEncapsulationError",
     "CorruptPixelDataError",
     "DicomNumpyError",
+    "DuplicateSliceError",
     "FrameIndexError",
+    "GeometryError",
+    "InconsistentSeriesError",
+    "InvalidLutError",
+    "InvalidOptionError",
     "InvalidPixelMetadataError",
     "LossyDataError",
     "MissingCodecError",
+    "MissingSliceError",
+    "MultipleVolumesError",
     "NoPixelDataError",
     "NotDicomError",
+    "SeriesError",
+    "ShearedStackError",
     "TruncatedPixelDataError",
     "UnsupportedPixelDataError",
     "UnsupportedTransferSyntaxError",
@@ -166,14 +175,186 @@ class CorruptEncapsulationError(CorruptPixelDataError):
 class LossyDataError(DicomNumpyError):
     """Lossy-compressed pixel data refused because ``allow_lossy`` is false.
 
+    Parameters
+    ----------
+    message : str
+        What was refused and why.
+    evidence : sequence of str, optional
+        Each fact of the header that makes the data lossy.
+    transfer_syntax_uid : str or None, optional
+        The transfer syntax of the instance.
+    lossy_image_compression : str or None, optional
+        The value of Lossy Image Compression (0028,2110), if present.
+    path, frame, tag
+        As for :class:`DicomNumpyError`.
+
     Attributes
     ----------
     http_status : int
         406: the instance cannot be provided in the requested format.
+    evidence : tuple of str
+        As given.
+    transfer_syntax_uid, lossy_image_compression : str or None
+        As given.
     """
 
     http_status = 406
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        evidence: tuple[str, ...] | list[str] = (),
+        transfer_syntax_uid: str | None = None,
+        lossy_image_compression: str | None = None,
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.evidence = tuple(evidence)
+        self.transfer_syntax_uid = transfer_syntax_uid
+        self.lossy_image_compression = lossy_image_compression
+        super().__init__(message, path=path, frame=frame, tag=tag)
+
+
+class InvalidOptionError(DicomNumpyError):
+    """An option passed to a dicomnp call has an unknown or out-of-range value.
+
+    Attributes
+    ----------
+    option : str or None
+        The name of the keyword argument at fault.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        option: str | None = None,
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.option = option
+        super().__init__(message, path=path, frame=frame, tag=tag)
+
+
+class InvalidLutError(InvalidPixelMetadataError):
+    """A lookup table (palette, Modality LUT, VOI LUT) is malformed or inconsistent."""
+
 
 class FrameIndexError(DicomNumpyError, IndexError):
     """A requested frame does not exist in the object."""
+
+
+class SeriesError(DicomNumpyError):
+    """Slices or frames that cannot be stacked into one volume.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, naming the files and the values involved.
+    files : sequence of str, optional
+        The files (or in-memory source descriptions) involved.
+    path, frame, tag
+        As for :class:`DicomNumpyError`.
+
+    Attributes
+    ----------
+    files : tuple of str
+        As given.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        files: tuple[str, ...] | list[str] = (),
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.files = tuple(files)
+        super().__init__(message, path=path, frame=frame, tag=tag)
+
+
+class InconsistentSeriesError(SeriesError):
+    """An attribute that must be equal in every slice differs (Rows, Pixel Spacing, ...)."""
+
+
+class GeometryError(SeriesError):
+    """Orientation or positions that do not describe one regular grid."""
+
+
+class MissingSliceError(GeometryError):
+    """The slice positions leave a gap larger than the slice spacing allows.
+
+    Attributes
+    ----------
+    gaps : tuple of (int, float)
+        For each gap, the array index of the slice before it and the number of
+        slices that fit into it (not always a whole number).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        gaps: tuple[tuple[int, float], ...] = (),
+        files: tuple[str, ...] | list[str] = (),
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.gaps = gaps
+        super().__init__(message, files=files, path=path, frame=frame, tag=tag)
+
+
+class ShearedStackError(GeometryError):
+    """The slice positions step out of the slice normal (gantry tilt or shear).
+
+    Attributes
+    ----------
+    angle : float
+        Degrees between the step from slice to slice and the slice normal.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        angle: float = 0.0,
+        files: tuple[str, ...] | list[str] = (),
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.angle = angle
+        super().__init__(message, files=files, path=path, frame=frame, tag=tag)
+
+
+class DuplicateSliceError(SeriesError):
+    """Two different images share one slice position."""
+
+
+class MultipleVolumesError(DuplicateSliceError):
+    """Slices at the same positions belong to several volumes (echoes, phases, ...).
+
+    Attributes
+    ----------
+    keys : tuple of str
+        The attributes whose values separate the volumes, e.g. ``("EchoNumbers",)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        keys: tuple[str, ...] = (),
+        files: tuple[str, ...] | list[str] = (),
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.keys = keys
+        super().__init__(message, files=files, path=path, frame=frame, tag=tag)
