@@ -1,0 +1,152 @@
+"""Enhanced multi-frame images: one slice header per frame from the functional groups.
+
+An enhanced CT or MR image (PS3.3 C.7.6.16) keeps the geometry of each frame
+in functional group macros: Plane Position (Patient), Plane Orientation
+(Patient), Pixel Measures, Frame Content, Pixel Value Transformation and the
+MR/CT frame type and echo sequences. A macro is either in the Per-frame
+Functional Groups Sequence item of the frame or in the one Shared Functional
+Groups Sequence item; the per-frame item is looked at first. The frames then
+go through the same grouping, sorting and validation as a classic series.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from ..errors import InvalidPixelMetadataError
+from .headers import (
+    SliceHeader,
+    float_of,
+    floats_of,
+    image_type_of,
+    int_of,
+    text_of,
+    value_of,
+    with_frame,
+)
+
+__all__ = ["frame_headers"]
+
+_PER_FRAME = 0x52009230
+
+
+def _items(dataset: Dataset, keyword: str) -> list[Dataset]:
+    value = value_of(dataset, keyword)
+    return list(value) if value is not None else []
+
+
+def _macro(groups: tuple[Dataset | None, Dataset | None], keyword: str) -> Dataset | None:
+    """The first item of the ``keyword`` macro, from the per-frame item, else the shared one."""
+    for group in groups:
+        if group is None:
+            continue
+        items = _items(group, keyword)
+        if items:
+            return items[0]
+    return None
+
+
+def frame_headers(dataset: Dataset, base: SliceHeader) -> list[SliceHeader]:
+    """Return one header per frame of an enhanced multi-frame image.
+
+    Parameters
+    ----------
+    dataset : pydicom.Dataset
+        The image's data set (pixel value not needed).
+    base : SliceHeader
+        The header read from the top level of the data set; each frame's
+        header is a copy with the functional group values filled in.
+
+    Returns
+    -------
+    list of SliceHeader
+        In frame order.
+
+    Raises
+    ------
+    InvalidPixelMetadataError
+        The Per-frame Functional Groups Sequence does not hold one item per frame.
+
+    Examples
+    --------
+    >>> from pydicom.dataset import Dataset
+    >>> from dicomnp.examples import ct_slice
+    >>> from dicomnp.volume.headers import read_headers
+    >>> image = ct_slice()
+    >>> image.NumberOfFrames = 2
+    >>> image.PixelData = image.PixelData * 2
+    >>> def frame_group(z):
+    ...     plane, group = Dataset(), Dataset()
+    ...     plane.ImagePositionPatient = [0, 0, z]
+    ...     group.PlanePositionSequence = [plane]
+    ...     return group
+    >>> image.PerFrameFunctionalGroupsSequence = [frame_group(5.0), frame_group(2.5)]
+    >>> [header.position for header in read_headers(image)]
+    [(0.0, 0.0, 5.0), (0.0, 0.0, 2.5)]
+    """
+    name = base.name
+    frames = base.number_of_frames
+    per_frame = _items(dataset, "PerFrameFunctionalGroupsSequence")
+    shared_items = _items(dataset, "SharedFunctionalGroupsSequence")
+    shared = shared_items[0] if shared_items else None
+    if per_frame and len(per_frame) != frames:
+        raise InvalidPixelMetadataError(
+            f"the Per-frame Functional Groups Sequence holds {len(per_frame)} items "
+            f"for {frames} frames",
+            path=name,
+            tag=_PER_FRAME,
+        )
+    headers = []
+    for index in range(frames):
+        own = per_frame[index] if per_frame else None
+        headers.append(_frame_header(base, index, (own, shared), dataset))
+    return headers
+
+
+def _frame_header(
+    base: SliceHeader,
+    index: int,
+    groups: tuple[Dataset | None, Dataset | None],
+    dataset: Dataset,
+) -> SliceHeader:
+    name = f"{base.name} frame {index}"
+    changes: dict[str, Any] = {"frame": index, "enhanced": True}
+    position = _macro(groups, "PlanePositionSequence")
+    if position is not None:
+        changes["position"] = floats_of(position, "ImagePositionPatient", 3, name)
+    orientation = _macro(groups, "PlaneOrientationSequence")
+    if orientation is not None:
+        changes["orientation"] = floats_of(orientation, "ImageOrientationPatient", 6, name)
+    measures = _macro(groups, "PixelMeasuresSequence")
+    if measures is not None:
+        changes["pixel_spacing"] = floats_of(measures, "PixelSpacing", 2, name)
+        thickness = float_of(measures, "SliceThickness", name)
+        spacing = float_of(measures, "SpacingBetweenSlices", name)
+        changes["slice_thickness"] = thickness if thickness is not None else base.slice_thickness
+        changes["spacing_between_slices"] = (
+            spacing if spacing is not None else base.spacing_between_slices
+        )
+    content = _macro(groups, "FrameContentSequence")
+    if content is not None:
+        changes["stack_id"] = text_of(content, "StackID")
+        changes["in_stack_position"] = int_of(content, "InStackPositionNumber", name)
+        temporal = int_of(content, "TemporalPositionIndex", name)
+        if temporal is not None:
+            changes["temporal_position"] = temporal
+    transform = _macro(groups, "PixelValueTransformationSequence")
+    if transform is not None:
+        changes["rescale_slope"] = float_of(transform, "RescaleSlope", name)
+        changes["rescale_intercept"] = float_of(transform, "RescaleIntercept", name)
+    for keyword in ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence"):
+        frame_type = _macro(groups, keyword)
+        if frame_type is not None:
+            changes["image_type"] = image_type_of(frame_type, "FrameType")
+    echo = _macro(groups, "MREchoSequence")
+    if echo is not None:
+        changes["echo_time"] = float_of(echo, "EffectiveEchoTime", name)
+    diffusion = _macro(groups, "MRDiffusionSequence")
+    if diffusion is not None:
+        changes["b_value"] = float_of(diffusion, "DiffusionBValue", name)
+    return with_frame(base, **changes)

@@ -1,0 +1,260 @@
+"""Slice header records: what the volume layer needs from each image, read once.
+
+:func:`read_headers` opens a source without its pixel bytes and returns one
+:class:`SliceHeader` per frame that could become a slice of a volume: one for a
+classic single-frame image, one per frame for an enhanced multi-frame image
+(see :mod:`dicomnp.volume.enhanced`). Every later step (grouping, sorting,
+validation, the affine, messages) reads these records, never the data sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from .._source import SourceLike, open_source
+from ..decode import PixelInfo
+from ..errors import GeometryError
+
+__all__ = ["SliceHeader", "read_headers", "value_of"]
+
+
+@dataclass(frozen=True)
+class SliceHeader:
+    """The attributes of one slice (an image, or one frame of a multi-frame image).
+
+    Attributes
+    ----------
+    name : str
+        The file path, or a description of an in-memory source, for messages.
+    source : object
+        What to open again to decode the pixels.
+    frame : int
+        0-based frame index in ``source``.
+    orientation : tuple of 6 float or None
+        Image Orientation (Patient): row direction (increasing column index),
+        then column direction (increasing row index).
+    position : tuple of 3 float or None
+        Image Position (Patient) of the centre of the first pixel, in mm.
+    pixel_spacing : tuple of 2 float or None
+        Row spacing (between rows), then column spacing (between columns), in mm.
+    """
+
+    name: str
+    source: SourceLike = field(repr=False, compare=False)
+    frame: int
+    number_of_frames: int
+    sop_instance_uid: str
+    sop_class_uid: str
+    series_instance_uid: str
+    modality: str
+    frame_of_reference_uid: str | None
+    transfer_syntax_uid: str
+    rows: int
+    columns: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    photometric_interpretation: str
+    dtype: str
+    orientation: tuple[float, ...] | None
+    position: tuple[float, ...] | None
+    pixel_spacing: tuple[float, ...] | None
+    slice_thickness: float | None
+    spacing_between_slices: float | None
+    instance_number: int | None
+    acquisition_number: int | None
+    echo_number: int | None
+    echo_time: float | None
+    temporal_position: int | None
+    trigger_time: float | None
+    b_value: float | None
+    image_type: tuple[str, ...]
+    stack_id: str | None
+    in_stack_position: int | None
+    images_in_acquisition: int | None
+    rescale_slope: float | None
+    rescale_intercept: float | None
+    series_description: str = ""
+    enhanced: bool = False
+
+    @property
+    def label(self) -> str:
+        """How messages name this slice: the file, plus the frame for multi-frame images."""
+        if self.number_of_frames > 1:
+            return f"{self.name} frame {self.frame}"
+        return self.name
+
+    @property
+    def is_localizer(self) -> bool:
+        """True when Image Type says LOCALIZER (a CT topogram or an MR scout)."""
+        return "LOCALIZER" in self.image_type
+
+
+def value_of(dataset: Dataset, keyword: str) -> Any:
+    """Return the value of ``keyword`` in ``dataset``; None when absent, empty or unreadable."""
+    try:
+        value = dataset.get(keyword)
+    except Exception:  # pydicom converts on access and may fail on malformed values
+        return None
+    if value is None or value == "":
+        return None
+    return value
+
+
+def _converted(
+    dataset: Dataset, keyword: str, convert: Callable[[Any], Any], name: str, count: int = 0
+) -> Any:
+    value = value_of(dataset, keyword)
+    if value is None:
+        return None
+    try:
+        if count:
+            items = list(value) if not isinstance(value, (str, bytes)) else [value]
+            if len(items) != count:
+                raise ValueError(f"{len(items)} values, {count} expected")
+            return tuple(convert(item) for item in items)
+        if not isinstance(value, (str, bytes)) and hasattr(value, "__len__"):
+            value = value[0]  # a multi-valued attribute where one is expected: the first
+        return convert(value)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise GeometryError(f"{keyword} is malformed: {value!r} ({exc})", path=name) from exc
+
+
+def float_of(dataset: Dataset, keyword: str, name: str) -> float | None:
+    """``keyword`` as a float, None when absent; GeometryError when malformed."""
+    result: float | None = _converted(dataset, keyword, float, name)
+    return result
+
+
+def int_of(dataset: Dataset, keyword: str, name: str) -> int | None:
+    """``keyword`` as an int, None when absent; GeometryError when malformed."""
+    result: int | None = _converted(dataset, keyword, lambda item: int(float(item)), name)
+    return result
+
+
+def floats_of(dataset: Dataset, keyword: str, count: int, name: str) -> tuple[float, ...] | None:
+    """``keyword`` as ``count`` floats, None when absent; GeometryError when malformed."""
+    result: tuple[float, ...] | None = _converted(dataset, keyword, float, name, count)
+    return result
+
+
+def text_of(dataset: Dataset, keyword: str) -> str | None:
+    """``keyword`` as a stripped string, None when absent."""
+    value = value_of(dataset, keyword)
+    return None if value is None else str(value).strip()
+
+
+def image_type_of(dataset: Dataset, keyword: str = "ImageType") -> tuple[str, ...]:
+    """Image Type (or Frame Type) as upper-case strings."""
+    value = value_of(dataset, keyword)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value.strip().upper(),)
+    return tuple(str(item).strip().upper() for item in value)
+
+
+def read_headers(source: SourceLike) -> list[SliceHeader]:
+    """Return the slice headers of ``source``: one per frame that can be a slice.
+
+    The pixel bytes are not read.
+
+    Parameters
+    ----------
+    source : path, file object, bytes or pydicom.Dataset
+        One DICOM image.
+
+    Returns
+    -------
+    list of SliceHeader
+        One entry for a single-frame image; one per frame for an enhanced
+        multi-frame image, in frame order.
+
+    Raises
+    ------
+    NotDicomError, NoPixelDataError, InvalidPixelMetadataError
+        The source is not a DICOM image dicomnp can read.
+    GeometryError
+        A geometry attribute is malformed.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> header, = read_headers(ct_slice(position=(0.0, 0.0, 5.0)))
+    >>> header.position, header.pixel_spacing, header.dtype
+    ((0.0, 0.0, 5.0), (0.5, 0.5), 'int16')
+    """
+    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
+    with open_source(source) as opened:
+        dataset = opened.dataset
+        info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
+        base = _base_header(dataset, info, opened.name, source, opened.syntax.uid)
+    if start is not None:
+        source.seek(start)  # type: ignore[union-attr]
+    if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
+        from .enhanced import frame_headers
+
+        return frame_headers(dataset, base)
+    return [base]
+
+
+def _base_header(
+    dataset: Dataset, info: PixelInfo, name: str, source: SourceLike, syntax_uid: str
+) -> SliceHeader:
+    meta = getattr(dataset, "file_meta", None)
+    sop_instance = text_of(dataset, "SOPInstanceUID")
+    sop_class = text_of(dataset, "SOPClassUID")
+    if meta is not None:
+        sop_instance = sop_instance or text_of(meta, "MediaStorageSOPInstanceUID")
+        sop_class = sop_class or text_of(meta, "MediaStorageSOPClassUID")
+    echo = int_of(dataset, "EchoNumbers", name)
+    temporal = int_of(dataset, "TemporalPositionIdentifier", name)
+    return SliceHeader(
+        name=name,
+        source=source,
+        frame=0,
+        number_of_frames=info.number_of_frames,
+        sop_instance_uid=sop_instance or "",
+        sop_class_uid=sop_class or "",
+        series_instance_uid=text_of(dataset, "SeriesInstanceUID") or "",
+        modality=text_of(dataset, "Modality") or "",
+        frame_of_reference_uid=text_of(dataset, "FrameOfReferenceUID"),
+        transfer_syntax_uid=syntax_uid,
+        rows=info.rows,
+        columns=info.columns,
+        samples_per_pixel=info.samples_per_pixel,
+        bits_allocated=info.bits_allocated,
+        bits_stored=info.bits_stored,
+        pixel_representation=info.pixel_representation,
+        photometric_interpretation=info.photometric_interpretation,
+        dtype=info.dtype.name,
+        orientation=floats_of(dataset, "ImageOrientationPatient", 6, name),
+        position=floats_of(dataset, "ImagePositionPatient", 3, name),
+        pixel_spacing=floats_of(dataset, "PixelSpacing", 2, name),
+        slice_thickness=float_of(dataset, "SliceThickness", name),
+        spacing_between_slices=float_of(dataset, "SpacingBetweenSlices", name),
+        instance_number=int_of(dataset, "InstanceNumber", name),
+        acquisition_number=int_of(dataset, "AcquisitionNumber", name),
+        echo_number=echo,
+        echo_time=float_of(dataset, "EchoTime", name),
+        temporal_position=temporal,
+        trigger_time=float_of(dataset, "TriggerTime", name),
+        b_value=float_of(dataset, "DiffusionBValue", name),
+        image_type=image_type_of(dataset),
+        stack_id=None,
+        in_stack_position=None,
+        images_in_acquisition=int_of(dataset, "ImagesInAcquisition", name),
+        rescale_slope=float_of(dataset, "RescaleSlope", name),
+        rescale_intercept=float_of(dataset, "RescaleIntercept", name),
+        series_description=text_of(dataset, "SeriesDescription") or "",
+    )
+
+
+def with_frame(header: SliceHeader, **changes: Any) -> SliceHeader:
+    """A copy of ``header`` with the given fields changed (for one frame of many)."""
+    return replace(header, **changes)

@@ -1,0 +1,274 @@
+"""Finding the series, and the stacks within each, in a folder tree: headers only.
+
+:func:`find_series` walks a folder, skips DICOMDIR and files that are not
+DICOM images, and groups the images by Series Instance UID. Within a series
+it splits off stacks that cannot share one volume: a different orientation,
+a different image size, localizers; and, where several images share one
+position, the attributes that tell them apart (stack, echo, temporal
+position, trigger time, b-value, acquisition, image type). Each split is
+recorded so the summary can say why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._source import SourceLike
+from ..errors import DicomNumpyError, GeometryError
+from .consistency import SPLIT_KEYS
+from .geometry import ORIENTATION_TOLERANCE
+from .headers import SliceHeader, read_headers
+
+__all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files"]
+
+logger = logging.getLogger(__name__)
+
+_DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Images of one series that can form one volume.
+
+    Attributes
+    ----------
+    series_instance_uid : str
+    key : tuple of (str, object)
+        What sets this stack apart from the others of its series, e.g.
+        ``(("EchoNumbers", 2),)``; empty when the series is one stack.
+    headers : tuple of SliceHeader
+        One per slice (per frame for multi-frame images), in file order.
+    """
+
+    series_instance_uid: str
+    key: tuple[tuple[str, Any], ...]
+    headers: tuple[SliceHeader, ...]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files holding the stack's slices, each once."""
+        return tuple(dict.fromkeys(header.name for header in self.headers))
+
+    def describe(self) -> str:
+        """One line: slices, size, and the key that sets the stack apart."""
+        first = self.headers[0]
+        size = f"{first.rows}x{first.columns}"
+        files = len(self.files)
+        text = f"{len(self.headers)} slice(s) of {size} in {files} file(s)"
+        if self.key:
+            text += " [" + ", ".join(f"{name}={_show(value)}" for name, value in self.key) + "]"
+        return text
+
+
+@dataclass(frozen=True)
+class Series:
+    """One Series Instance UID and its stacks.
+
+    Attributes
+    ----------
+    split_by : tuple of str
+        The reasons its images form more than one stack, e.g.
+        ``("ImageOrientationPatient",)``; empty for one stack.
+    """
+
+    series_instance_uid: str
+    modality: str
+    description: str
+    stacks: tuple[Stack, ...]
+    split_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SeriesCatalog:
+    """What :func:`find_series` found: the series, and the files it skipped and why."""
+
+    folder: str
+    series: tuple[Series, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    def __iter__(self) -> Iterator[Series]:
+        return iter(self.series)
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+    def __getitem__(self, index: int) -> Series:
+        return self.series[index]
+
+    def summary(self) -> str:
+        """A readable account of the series, their stacks, the splits and the skipped files."""
+        total = sum(len(stack.files) for s in self.series for stack in s.stacks)
+        lines = [f"{len(self.series)} series in {self.folder} ({total} image files)"]
+        for number, series in enumerate(self.series, 1):
+            described = f' "{series.description}"' if series.description else ""
+            lines.append(
+                f"{number}. {series.modality}{described} {series.series_instance_uid}: "
+                f"{len(series.stacks)} stack(s)"
+                + (f", split by {', '.join(series.split_by)}" if series.split_by else "")
+            )
+            lines.extend(f"   - {stack.describe()}" for stack in series.stacks)
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} file(s):")
+            lines.extend(f"   - {path}: {reason}" for path, reason in self.skipped)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "/".join(f"{item:g}" if isinstance(item, float) else str(item) for item in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def iter_dicom_files(folder: str | os.PathLike[str]) -> Iterator[str]:
+    """Files under ``folder`` in sorted order, leaving out DICOMDIR by name."""
+    for root, directories, files in os.walk(folder):
+        directories.sort()
+        for name in sorted(files):
+            if name.upper() == "DICOMDIR":
+                logger.info("skipped %s: a DICOMDIR", os.path.join(root, name))
+                continue
+            yield os.path.join(root, name)
+
+
+def try_read_headers(
+    source: SourceLike, skipped: list[tuple[str, str]] | None = None
+) -> list[SliceHeader] | None:
+    """The slice headers of ``source``, or None (logged, noted in ``skipped``) if not an image."""
+    try:
+        headers = read_headers(source)
+    except GeometryError:
+        raise
+    except DicomNumpyError as exc:
+        reason = f"{type(exc).__name__}: {exc.detail}"
+    else:
+        if headers and headers[0].sop_class_uid == _DICOMDIR_CLASS:
+            reason = "a DICOMDIR"
+        else:
+            return headers
+    logger.info("skipped %s: %s", source, reason)
+    if skipped is not None:
+        skipped.append((str(source), reason))
+    return None
+
+
+def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
+    """Group the DICOM images under ``folder`` into series and stacks, reading headers only.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Walked recursively; DICOMDIR and files that are not DICOM images are
+        skipped and listed in ``skipped``.
+
+    Returns
+    -------
+    SeriesCatalog
+        Series in order of first file; ``summary()`` says what was found and
+        why series were split. Pass a :class:`Stack` to :func:`combine_series`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_ct_series(folder, 6, 16, 16)
+    ...     _ = (Path(folder) / "notes.txt").write_text("not DICOM")
+    ...     catalog = find_series(folder)
+    >>> len(catalog), catalog[0].stacks[0].describe()
+    (1, '6 slice(s) of 16x16 in 6 file(s)')
+    >>> catalog.skipped[0][1].startswith("NotDicomError")
+    True
+    """
+    skipped: list[tuple[str, str]] = []
+    by_series: dict[str, list[SliceHeader]] = {}
+    for path in iter_dicom_files(folder):
+        headers = try_read_headers(path, skipped)
+        for header in headers or ():
+            by_series.setdefault(header.series_instance_uid, []).append(header)
+    series = tuple(_split_series(uid, headers) for uid, headers in by_series.items())
+    return SeriesCatalog(folder=os.fspath(Path(folder)), series=series, skipped=tuple(skipped))
+
+
+def _split_series(uid: str, headers: list[SliceHeader]) -> Series:
+    reasons: list[str] = []
+    groups: list[tuple[tuple[tuple[str, Any], ...], list[SliceHeader]]] = [((), headers)]
+    for name, key_of in (
+        ("ImageType LOCALIZER", lambda h: h.is_localizer),
+        ("Rows/Columns", lambda h: (h.rows, h.columns)),
+        ("ImageOrientationPatient", None),
+    ):
+        split: list[tuple[tuple[tuple[str, Any], ...], list[SliceHeader]]] = []
+        for key, members in groups:
+            parts = _by_orientation(members) if key_of is None else _by_value(members, key_of)
+            split.extend(((*key, (name, value)), part) for value, part in parts)
+        if len(split) > len(groups):
+            reasons.append(name)
+        groups = split
+    result: list[Stack] = []
+    for key, members in groups:
+        parts, used = _split_shared_positions(members)
+        reasons.extend(name for name in used if name not in reasons)
+        result.extend(Stack(uid, _key(key + extra, reasons), tuple(part)) for extra, part in parts)
+    first = headers[0]
+    return Series(uid, first.modality, first.series_description, tuple(result), tuple(reasons))
+
+
+def _key(key: tuple[tuple[str, Any], ...], reasons: Sequence[str]) -> tuple[tuple[str, Any], ...]:
+    """Keep only the parts of a stack key that actually split the series."""
+    return tuple((name, value) for name, value in key if name in reasons)
+
+
+def _by_value(members: list[SliceHeader], key_of: Any) -> list[tuple[Any, list[SliceHeader]]]:
+    parts: dict[Any, list[SliceHeader]] = {}
+    for header in members:
+        parts.setdefault(key_of(header), []).append(header)
+    return list(parts.items())
+
+
+def _by_orientation(members: list[SliceHeader]) -> list[tuple[Any, list[SliceHeader]]]:
+    parts: list[tuple[Any, list[SliceHeader]]] = []
+    for header in members:
+        value = header.orientation
+        for reference, part in parts:
+            if value is None or reference is None:
+                if value is reference:
+                    part.append(header)
+                    break
+            elif np.max(np.abs(np.subtract(value, reference))) <= ORIENTATION_TOLERANCE:
+                part.append(header)
+                break
+        else:
+            parts.append((value, [header]))
+    return parts
+
+
+def _split_shared_positions(
+    members: list[SliceHeader],
+) -> tuple[list[tuple[tuple[tuple[str, Any], ...], list[SliceHeader]]], list[str]]:
+    """Split by the SPLIT_KEYS that vary among images at one position."""
+    positions: dict[tuple[float, ...], list[SliceHeader]] = {}
+    for header in members:
+        if header.position is not None:
+            rounded = tuple(round(value, 2) for value in header.position)
+            positions.setdefault(rounded, []).append(header)
+    used: list[str] = []
+    for keyword, field in SPLIT_KEYS:
+        if any(
+            len({getattr(header, field) for header in shared}) > 1 for shared in positions.values()
+        ):
+            used.append(keyword)
+    if not used:
+        return [((), members)], []
+    fields = [field for keyword, field in SPLIT_KEYS if keyword in used]
+    parts = _by_value(members, lambda header: tuple(getattr(header, f) for f in fields))
+    return [(tuple(zip(used, value, strict=True)), part) for value, part in parts], used
