@@ -121,3 +121,15 @@ def assert_matches_oracle(array: NDArray[Any], entry: Entry, ref: dict[str, Any]
         assert shaped[tuple(sample["index"])].tolist() == sample["value"], sample["index"]
     assert int(shaped.min()) == ref["min"] if shaped.dtype.kind in "iu" else True
     assert digest(shaped) == ref["sha256"]
+
+
+def series_params(predicate: Callable[[Entry], bool] = lambda entry: True) -> list[Any]:
+    """``pytest.param`` per manifest series entry matching ``predicate``, with readable ids."""
+    loaded = manifest()
+    if loaded is None:
+        return [
+            pytest.param(None, id="corpus-absent", marks=pytest.mark.skip(reason=ABSENT_REASON))
+        ]
+    return [
+        pytest.param(entry, id=entry_id(entry)) for entry in loaded["series"] if predicate(entry)
+    ]
