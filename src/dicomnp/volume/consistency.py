@@ -5,11 +5,13 @@ that must be equal (RULES.md 7.3 step 1 and rule R7), naming each value and
 the files that hold it. :func:`resolve_duplicates` deals with slices at the
 same position: exact duplicates are dropped, slices separated by an echo,
 temporal position, acquisition or image type are several volumes, anything
-else is refused.
+else is refused. :func:`check_ends` finds slices missing at the ends of a
+stack from Instance Numbers, which positions cannot reveal.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import DuplicateSliceError, InconsistentSeriesError, MultipleVolumesError
+from ..errors import (
+    DuplicateSliceError,
+    InconsistentSeriesError,
+    MissingSliceError,
+    MultipleVolumesError,
+)
 from .headers import SliceHeader
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "SPLIT_KEYS",
     "Dropped",
     "check_consistent",
+    "check_ends",
     "describe_groups",
     "resolve_duplicates",
 ]
@@ -243,4 +251,46 @@ def _refuse(
         f"{len(together)} different images at position {distance:.4f} mm: {names}; "
         "no echo, temporal position, acquisition or image type tells them apart",
         files=[header.name for header in together],
+    )
+
+
+def check_ends(headers: Sequence[SliceHeader]) -> None:
+    """Use Instance Numbers and Images in Acquisition to find slices missing at the ends.
+
+    Only meaningful when the series numbers its slices from 1 in position
+    order, so only called on request. Instance Numbers must be present,
+    distinct and run by one along the stack.
+
+    Raises
+    ------
+    MissingSliceError
+        Naming the missing Instance Numbers and the end they belong to.
+    """
+    numbers = [header.instance_number for header in headers]
+    if any(number is None for number in numbers) or len(headers) < 2:
+        return
+    values = [int(number) for number in numbers if number is not None]
+    steps = {b - a for a, b in itertools.pairwise(values)}
+    if steps not in ({1}, {-1}):
+        return
+    low, high = min(values), max(values)
+    expected = max((h.images_in_acquisition or 0) for h in headers) or high
+    missing_low = list(range(1, low))
+    missing_high = list(range(high + 1, expected + 1))
+    if not missing_low and not missing_high:
+        return
+    ascending = values[0] < values[-1]
+    parts = []
+    for missing in (missing_low, missing_high):
+        if not missing:
+            continue
+        at_start = (missing is missing_low) == ascending
+        end = headers[0] if at_start else headers[-1]
+        parts.append(
+            f"{len(missing)} slice(s) missing {'before' if at_start else 'after'} "
+            f"{end.label} (Instance Numbers {missing[0]}-{missing[-1]} absent)"
+        )
+    raise MissingSliceError(
+        "; ".join(parts) + f"; present: Instance Numbers {low}-{high}",
+        files=[headers[0].name, headers[-1].name],
     )

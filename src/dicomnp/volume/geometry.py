@@ -16,7 +16,6 @@ Spacing[1]) and the position of the first slice. With slices sorted along
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from .headers import SliceHeader
 
 __all__ = [
     "StackGeometry",
+    "check_orientations",
     "cosines",
     "describe_gaps",
     "plan_geometry",
@@ -106,7 +106,8 @@ def cosines(
     x, y = values[:3], values[3:]
     lengths = (float(np.linalg.norm(x)), float(np.linalg.norm(y)))
     dot = float(np.dot(x, y))
-    if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) > tolerance:
+    deviation = max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot))
+    if deviation > tolerance:
         raise GeometryError(
             f"ImageOrientationPatient {list(header.orientation)} is not orthonormal: "
             f"|row|={lengths[0]:.6g}, |column|={lengths[1]:.6g}, row.column={dot:.3g} "
@@ -114,8 +115,8 @@ def cosines(
             files=[header.name],
             path=header.label,
         )
-    if max(abs(lengths[0] - 1), abs(lengths[1] - 1), abs(dot)) > 1e-8:
-        logger.info("%s: direction cosines are orthonormal only to %.1e", header.label, tolerance)
+    if deviation > 1e-8:
+        logger.info("%s: direction cosines are orthonormal only to %.1e", header.label, deviation)
     normal = np.cross(x, y)
     return x, y, normal / np.linalg.norm(normal)
 
@@ -242,48 +243,6 @@ def describe_gaps(
 def _where(header: SliceHeader, distance: float) -> str:
     number = "" if header.instance_number is None else f" (instance {header.instance_number})"
     return f"{header.label}{number} at {distance:.4f} mm"
-
-
-def check_ends(headers: Sequence[SliceHeader]) -> None:
-    """Use Instance Numbers and Images in Acquisition to find slices missing at the ends.
-
-    Only meaningful when the series numbers its slices from 1 in position
-    order, so only called on request. Instance Numbers must be present,
-    distinct and run by one along the stack.
-
-    Raises
-    ------
-    MissingSliceError
-        Naming the missing Instance Numbers and the end they belong to.
-    """
-    numbers = [header.instance_number for header in headers]
-    if any(number is None for number in numbers) or len(headers) < 2:
-        return
-    values = [int(number) for number in numbers if number is not None]
-    steps = {b - a for a, b in itertools.pairwise(values)}
-    if steps not in ({1}, {-1}):
-        return
-    low, high = min(values), max(values)
-    expected = max((h.images_in_acquisition or 0) for h in headers) or high
-    missing_low = list(range(1, low))
-    missing_high = list(range(high + 1, expected + 1))
-    if not missing_low and not missing_high:
-        return
-    ascending = values[0] < values[-1]
-    parts = []
-    for missing in (missing_low, missing_high):
-        if not missing:
-            continue
-        at_start = (missing is missing_low) == ascending
-        end = headers[0] if at_start else headers[-1]
-        parts.append(
-            f"{len(missing)} slice(s) missing {'before' if at_start else 'after'} "
-            f"{end.label} (Instance Numbers {missing[0]}-{missing[-1]} absent)"
-        )
-    raise MissingSliceError(
-        "; ".join(parts) + f"; present: Instance Numbers {low}-{high}",
-        files=[headers[0].name, headers[-1].name],
-    )
 
 
 def plan_geometry(

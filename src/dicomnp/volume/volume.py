@@ -22,8 +22,8 @@ from pydicom.dataset import Dataset
 from .._source import SourceLike, open_source
 from ..decode import FrameDecoder, open_frames
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
-from .consistency import Dropped, check_consistent, resolve_duplicates
-from .geometry import check_ends, check_orientations, plan_geometry, slice_positions, sort_slices
+from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
+from .geometry import check_orientations, plan_geometry, slice_positions, sort_slices
 from .geometry import cosines as _cosines
 from .headers import SliceHeader, read_headers
 from .series import Stack, iter_dicom_files, try_read_headers
