@@ -163,3 +163,11 @@ def test_missing_orientation_is_a_geometry_error() -> None:
     del datasets[1].ImageOrientationPatient
     with pytest.raises(GeometryError, match="ImageOrientationPatient"):
         combine_slices(datasets[::-1])
+
+
+def test_missing_pixel_spacing_is_a_geometry_error() -> None:
+    datasets = geometry_series(2)
+    for ds in datasets:
+        del ds.PixelSpacing
+    with pytest.raises(GeometryError, match="PixelSpacing"):
+        combine_slices(datasets)

@@ -301,7 +301,14 @@ def _affine(ordered: Sequence[Dataset]) -> NDArray[np.float32]:
     first = ordered[0]
     row, column = _geometry_vectors(first)
     normal = np.cross(row, column)
-    row_spacing, column_spacing = (float(value) for value in first.PixelSpacing)
+    spacing = first.get("PixelSpacing")
+    if spacing is None or len(spacing) != 2:
+        raise GeometryError(
+            f"PixelSpacing is missing or malformed: {spacing!r}",
+            path=source_name(first),
+            files=[source_name(first)],
+        )
+    row_spacing, column_spacing = (float(value) for value in spacing)
     if len(ordered) > 1:
         slice_spacing = float(np.median(np.diff(_positions(ordered))))
     else:
