@@ -2,6 +2,7 @@
 
 import logging
 
+from ._api import iter_frames, read, to_array
 from .decode import PixelDescription, StoredPixels, decode_pixels
 from .errors import (
     CorruptEncapsulationError,
@@ -26,6 +27,7 @@ from .errors import (
     UnsupportedPixelDataError,
     UnsupportedTransferSyntaxError,
 )
+from .normalize import Image, to_npy
 from .volume import (
     SeriesCatalog,
     Stack,
@@ -45,6 +47,7 @@ __all__ = [
     "DuplicateSliceError",
     "FrameIndexError",
     "GeometryError",
+    "Image",
     "InconsistentSeriesError",
     "InvalidLutError",
     "InvalidOptionError",
@@ -70,7 +73,11 @@ __all__ = [
     "combine_slices",
     "decode_pixels",
     "find_series",
+    "iter_frames",
+    "read",
     "sort_by_slice_position",
+    "to_array",
+    "to_npy",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,359 @@
+"""The public calls that render one instance: :func:`to_array`, :func:`read`, :func:`iter_frames`.
+
+Orchestration only: open the source, refuse lossy data from the header,
+plan the rendering, then decode each requested frame and render it straight
+into its place in the output array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, SupportsIndex, Union, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._source import OpenSource, SourceLike, open_source
+from .decode import FrameSelection, open_frames, select_frames
+from .normalize import (
+    FrameRenderer,
+    Image,
+    Padding,
+    PaddingLike,
+    RenderOptions,
+    RenderPlan,
+    ValuesLike,
+    VoiLike,
+    assess_lossy,
+    build_header,
+    refuse_lossy,
+)
+
+__all__ = ["iter_frames", "read", "to_array"]
+
+Masked = tuple[NDArray[Any], NDArray[np.bool_]]
+"""An array and its padding mask."""
+Unmasked = Literal["keep", "fill", Padding.KEEP, Padding.FILL]
+MaskMode = Literal["mask", Padding.MASK]
+
+
+def _keeps_frame_axis(frames: FrameSelection, count: int) -> bool:
+    """Whether the output has a frame axis.
+
+    None: only for multi-frame objects. An int selects one frame and drops the
+    axis, as NumPy indexing does; a slice or a sequence keeps it, even when
+    it selects a single frame.
+    """
+    if frames is None:
+        return count > 1
+    if isinstance(frames, slice):
+        return True
+    if isinstance(frames, Sequence) and not isinstance(frames, (str, bytes)):
+        return True
+    return not isinstance(frames, SupportsIndex)
+
+
+class _Rendering:
+    """An opened source with its plan, ready to render frames."""
+
+    def __init__(self, opened: OpenSource, frames: FrameSelection, options: RenderOptions) -> None:
+        self.opened = opened
+        self.lossy = assess_lossy(opened.dataset, opened.syntax)
+        if not options.allow_lossy:
+            refuse_lossy(self.lossy, opened.dataset, opened.syntax, opened.name)
+        decoder = open_frames(opened)
+        self.indices = select_frames(frames, decoder.frame_count, opened.name)
+        self.frame_axis = _keeps_frame_axis(frames, decoder.frame_count)
+        self.renderer = FrameRenderer(
+            decoder,
+            opened.dataset,
+            self.indices,
+            options,
+            little_endian=opened.syntax.little_endian,
+            name=opened.name,
+        )
+        self.plan: RenderPlan = self.renderer.plan
+
+    def render_all(self, want_mask: bool) -> Image:
+        plan = self.plan
+        count = len(self.indices)
+        array = np.empty((count, *plan.frame_shape), dtype=plan.dtype)
+        mask = (
+            np.zeros((count, plan.info.rows, plan.info.columns), dtype=bool) if want_mask else None
+        )
+        for position in range(count):
+            self.renderer.render_into(
+                position, array[position], None if mask is None else mask[position]
+            )
+        if not self.frame_axis:
+            array = array.reshape(plan.frame_shape)
+            mask = None if mask is None else mask.reshape(plan.frame_shape[:2])
+        header = build_header(
+            plan,
+            shape=array.shape,
+            dataset=self.opened.dataset,
+            syntax=self.opened.syntax,
+            lossy=self.lossy,
+            name=self.opened.name,
+        )
+        return Image(array=array, header=header, mask=mask)
+
+
+def read(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = None,
+    values: ValuesLike = "stored",
+    allow_lossy: bool = False,
+    padding: PaddingLike = "keep",
+    voi: VoiLike = "window",
+    voi_index: int = 0,
+    window: tuple[float, float] | None = None,
+    display_bits: int = 8,
+) -> Image:
+    """Decode and render one instance, with the header that describes the array.
+
+    Parameters
+    ----------
+    source : path, os.PathLike, binary file, bytes or pydicom.Dataset
+        The instance. Files are only read.
+    frames : int, slice, sequence of int or None, optional
+        0-based frames to decode, in the order given; negative indices count
+        from the end. None (default) decodes all: the array has a frame axis
+        only for multi-frame objects. An int drops the frame axis, a slice or
+        sequence keeps it, even when it selects one frame (as NumPy indexing).
+    values : {"stored", "modality", "display"}, optional
+        ``"stored"`` (default): stored values by the rules (signed values
+        offset by ``2**(BitsStored-1)``, MONOCHROME1 inverted, colour as
+        RGB). ``"modality"``: Rescale or Modality LUT applied, float32 or an
+        exact integer dtype; never inverted, colour unchanged.
+        ``"display"``: modality then VOI, MONOCHROME1 inverted, unsigned
+        ``display_bits`` (colour scaled to that range).
+    allow_lossy : bool, optional
+        Decode lossy-compressed data instead of raising ``LossyDataError``.
+    padding : {"keep", "mask", "fill"}, optional
+        ``"keep"`` (default) leaves padding pixels, the header says which
+        output values they have; ``"mask"`` also returns ``Image.mask`` and
+        makes padding NaN in float output; ``"fill"`` sets them to the
+        darkest value of the output range (0, or the lowest modality value).
+    voi : {"window", "lut"}, optional
+        Display mode: prefer Window Center/Width (default) or the VOI LUT
+        Sequence; the other is used when the preferred one is absent, and the
+        whole modality range when both are.
+    voi_index : int, optional
+        Which window pair or VOI LUT item (0-based).
+    window : (center, width) or None, optional
+        An explicit window for display mode, in modality units.
+    display_bits : int, optional
+        Bits of display output, 1 to 16 (default 8: uint8).
+
+    Returns
+    -------
+    Image
+        ``array``, ``header`` and, with ``padding="mask"``, ``mask``.
+
+    Raises
+    ------
+    LossyDataError
+        The header says the data are lossy and ``allow_lossy`` is false; raised
+        before anything is decoded. ``http_status`` is 406.
+    InvalidOptionError
+        An option is unknown or out of range.
+    DicomNumpyError
+        Or another subclass, naming the file, frame and tag: not DICOM, no
+        pixel data, inconsistent attributes, malformed LUTs, truncated data,
+        or a transfer syntax that cannot be decoded.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> image = dicomnp.read(ct_slice())
+    >>> image.array.shape, image.array.dtype.str, image.header["value_offset"]
+    ((64, 64, 1), '<u2', 32768)
+    >>> hu = dicomnp.read(ct_slice(), values="modality").array
+    >>> hu.dtype.name, int(hu.min()), int(hu.max())
+    ('int32', -1000, 1000)
+    """
+    options = RenderOptions.create(
+        values=values,
+        allow_lossy=allow_lossy,
+        padding=padding,
+        voi=voi,
+        voi_index=voi_index,
+        window=window,
+        display_bits=display_bits,
+    )
+    with open_source(source) as opened:
+        rendering = _Rendering(opened, frames, options)
+        return rendering.render_all(want_mask=options.padding is Padding.MASK)
+
+
+@overload
+def to_array(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = ...,
+    values: ValuesLike = ...,
+    allow_lossy: bool = ...,
+    padding: Unmasked = ...,
+    voi: VoiLike = ...,
+    voi_index: int = ...,
+    window: tuple[float, float] | None = ...,
+    display_bits: int = ...,
+) -> NDArray[Any]: ...
+
+
+@overload
+def to_array(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = ...,
+    values: ValuesLike = ...,
+    allow_lossy: bool = ...,
+    padding: MaskMode,
+    voi: VoiLike = ...,
+    voi_index: int = ...,
+    window: tuple[float, float] | None = ...,
+    display_bits: int = ...,
+) -> Masked: ...
+
+
+def to_array(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = None,
+    values: ValuesLike = "stored",
+    allow_lossy: bool = False,
+    padding: PaddingLike = "keep",
+    voi: VoiLike = "window",
+    voi_index: int = 0,
+    window: tuple[float, float] | None = None,
+    display_bits: int = 8,
+) -> Union[NDArray[Any], Masked]:
+    """Decode and render one instance to a NumPy array (DESIGN.md section 3).
+
+    Takes the options of :func:`read`. Use :func:`read` for the header.
+
+    Returns
+    -------
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        The array: ``(rows, columns, 1|3)`` or ``(frames, rows, columns, 1|3)``,
+        native little-endian, C-contiguous, writeable. With ``padding="mask"``,
+        the pair ``(array, mask)``: the mask is True at padding pixels and
+        shaped like the array without its sample axis.
+
+    Raises
+    ------
+    LossyDataError, InvalidOptionError, DicomNumpyError
+        As :func:`read`.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> dicomnp.to_array(ct_slice(), values="display").dtype
+    dtype('uint8')
+    >>> array, mask = dicomnp.to_array(ct_slice(), padding="mask")
+    >>> mask.shape, bool(mask.any())
+    ((64, 64), False)
+    """
+    image = read(
+        source,
+        frames=frames,
+        values=values,
+        allow_lossy=allow_lossy,
+        padding=padding,
+        voi=voi,
+        voi_index=voi_index,
+        window=window,
+        display_bits=display_bits,
+    )
+    if image.mask is not None:
+        return image.array, image.mask
+    return image.array
+
+
+@overload
+def iter_frames(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = ...,
+    values: ValuesLike = ...,
+    allow_lossy: bool = ...,
+    padding: Unmasked = ...,
+    voi: VoiLike = ...,
+    voi_index: int = ...,
+    window: tuple[float, float] | None = ...,
+    display_bits: int = ...,
+) -> Iterator[NDArray[Any]]: ...
+
+
+@overload
+def iter_frames(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = ...,
+    values: ValuesLike = ...,
+    allow_lossy: bool = ...,
+    padding: MaskMode,
+    voi: VoiLike = ...,
+    voi_index: int = ...,
+    window: tuple[float, float] | None = ...,
+    display_bits: int = ...,
+) -> Iterator[Masked]: ...
+
+
+def iter_frames(
+    source: SourceLike,
+    *,
+    frames: FrameSelection = None,
+    values: ValuesLike = "stored",
+    allow_lossy: bool = False,
+    padding: PaddingLike = "keep",
+    voi: VoiLike = "window",
+    voi_index: int = 0,
+    window: tuple[float, float] | None = None,
+    display_bits: int = 8,
+) -> Union[Iterator[NDArray[Any]], Iterator[Masked]]:
+    """Render the requested frames one at a time, decoding each only when asked for.
+
+    Takes the options of :func:`read`. Options are checked at once; the source
+    is opened, and lossy data refused, when the first frame is requested. The
+    file stays open until the iterator is exhausted or closed.
+
+    Yields
+    ------
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        Each frame as ``(rows, columns, 1|3)``, rendered exactly as
+        :func:`to_array` renders it; with ``padding="mask"``, ``(frame, mask)``.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> [frame.shape for frame in dicomnp.iter_frames(ct_slice())]
+    [(64, 64, 1)]
+    """
+    options = RenderOptions.create(
+        values=values,
+        allow_lossy=allow_lossy,
+        padding=padding,
+        voi=voi,
+        voi_index=voi_index,
+        window=window,
+        display_bits=display_bits,
+    )
+    return _frames(source, frames, options)
+
+
+def _frames(source: SourceLike, frames: FrameSelection, options: RenderOptions) -> Iterator[Any]:
+    with open_source(source) as opened:
+        rendering = _Rendering(opened, frames, options)
+        plan = rendering.plan
+        want_mask = options.padding is Padding.MASK
+        for position in range(len(rendering.indices)):
+            out = np.empty(plan.frame_shape, dtype=plan.dtype)
+            mask = np.zeros(plan.frame_shape[:2], dtype=bool) if want_mask else None
+            rendering.renderer.render_into(position, out, mask)
+            yield out if mask is None else (out, mask)

@@ -1,0 +1,36 @@
+"""The normalize layer: stored values to the rendered array and its header (DESIGN.md 3).
+
+It knows the rendering rules and nothing of bytes or codecs: it works from
+what the decode layer reports (stored values in their natural dtype and the
+colour model of the decoded samples) and from the header.
+"""
+
+from .header import MEDIA_TYPE, build_header
+from .image import HasArray, Image, to_npy
+from .lossy import LossyAssessment, assess_lossy, refuse_lossy
+from .options import Padding, PaddingLike, RenderOptions, Values, ValuesLike, Voi, VoiLike
+from .plan import plan_rendering
+from .render import Kind, RenderPlan
+from .renderer import FrameRenderer
+
+__all__ = [
+    "MEDIA_TYPE",
+    "FrameRenderer",
+    "HasArray",
+    "Image",
+    "Kind",
+    "LossyAssessment",
+    "Padding",
+    "PaddingLike",
+    "RenderOptions",
+    "RenderPlan",
+    "Values",
+    "ValuesLike",
+    "Voi",
+    "VoiLike",
+    "assess_lossy",
+    "build_header",
+    "plan_rendering",
+    "refuse_lossy",
+    "to_npy",
+]

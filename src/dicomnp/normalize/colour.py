@@ -1,0 +1,128 @@
+"""Colour models to interleaved RGB, converted exactly once (DESIGN.md R4, RULES.md 4).
+
+The decode layer reports the colour model of what it produced; this module
+decides what is left to do from that report alone:
+
+==========================================  =================================
+decoded colour model                        conversion here
+==========================================  =================================
+RGB                                         none
+YBR_FULL, YBR_FULL_422                      YBR_FULL to RGB (chroma already
+                                            at full resolution)
+YBR_PARTIAL_422, YBR_PARTIAL_420            studio-range YCbCr to RGB
+YBR_ICT, YBR_RCT                            none: a codec that leaves these
+                                            names has applied no component
+                                            transform, so the samples are
+                                            the RGB that was encoded
+MONOCHROME1, MONOCHROME2, PALETTE COLOR     not colour (grey, or palette.py)
+==========================================  =================================
+
+Conversions compute in float64, round half up and clip to the range of
+Bits Stored, so they work for any sample depth.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["ColourConversion", "conversion_for", "ybr_to_rgb"]
+
+
+class ColourConversion(str, Enum):
+    """The colour step made on the decoded values, as the header records it."""
+
+    NONE = "none"
+    YBR_FULL = "ybr_full_to_rgb"
+    YBR_PARTIAL = "ybr_partial_to_rgb"
+    PALETTE = "palette_lut"
+    CODEC = "codec_component_transform"
+    """The codec inverted a JPEG 2000 component transform (YBR_ICT/YBR_RCT to RGB)."""
+
+
+_FULL = frozenset({"YBR_FULL", "YBR_FULL_422"})
+_PARTIAL = frozenset({"YBR_PARTIAL_422", "YBR_PARTIAL_420"})
+_J2K = frozenset({"YBR_ICT", "YBR_RCT"})
+
+# Inverse of the full-range BT.601 transform of PS3.3 C.7.6.3.1.2; rows give
+# the weights of (Y, Cb - h, Cr - h) for R, G and B.
+_FULL_TO_RGB = np.array(
+    [
+        [1.0, 0.0, 1.402],
+        [1.0, -0.114 * 1.772 / 0.587, -0.299 * 1.402 / 0.587],
+        [1.0, 1.772, 0.0],
+    ]
+)
+# Studio range: Y in [16, 235], Cb and Cr in [16, 240] at 8 bits.
+_PARTIAL_TO_RGB = np.array(
+    [
+        [255 / 219, 0.0, 255 / 224 * 1.402],
+        [255 / 219, -255 / 224 * 0.114 * 1.772 / 0.587, -255 / 224 * 0.299 * 1.402 / 0.587],
+        [255 / 219, 255 / 224 * 1.772, 0.0],
+    ]
+)
+
+
+def conversion_for(stored: str, decoded: str) -> ColourConversion:
+    """The colour step for a stored and a decoded colour model.
+
+    Examples
+    --------
+    >>> conversion_for("YBR_FULL_422", "YBR_FULL").value
+    'ybr_full_to_rgb'
+    >>> conversion_for("YBR_RCT", "RGB").value
+    'codec_component_transform'
+    """
+    if decoded == "PALETTE COLOR":
+        return ColourConversion.PALETTE
+    if decoded in _FULL:
+        return ColourConversion.YBR_FULL
+    if decoded in _PARTIAL:
+        return ColourConversion.YBR_PARTIAL
+    if decoded == "RGB" and stored in _J2K:
+        return ColourConversion.CODEC
+    return ColourConversion.NONE
+
+
+def ybr_to_rgb(values: NDArray[Any], bits: int, *, partial: bool, out: NDArray[Any]) -> None:
+    """Convert full-resolution YCbCr samples to RGB.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Shape ``(..., 3)``, unsigned, Y Cb Cr on the last axis.
+    bits : int
+        Bits Stored of each sample: ``h = 2**(bits - 1)`` is the chroma
+        midpoint and the output is clipped to ``0 .. 2**bits - 1``.
+    partial : bool
+        Studio-range input (YBR_PARTIAL_*), scaled from 8-bit levels.
+    out : numpy.ndarray
+        Receives RGB, same shape; may be ``values`` itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ybr = np.array([[[76, 85, 255]]], dtype=np.uint8)
+    >>> out = np.empty_like(ybr)
+    >>> ybr_to_rgb(ybr, 8, partial=False, out=out)
+    >>> out.tolist()
+    [[[254, 0, 0]]]
+    """
+    half = float(1 << (bits - 1))
+    top = float((1 << bits) - 1)
+    samples = values.astype(np.float64)
+    if partial:
+        scale = float(1 << (bits - 8)) if bits >= 8 else 1.0 / (1 << (8 - bits))
+        samples[..., 0] -= 16.0 * scale
+        matrix = _PARTIAL_TO_RGB
+    else:
+        matrix = _FULL_TO_RGB
+    samples[..., 1:] -= half
+    rgb = samples @ matrix.T
+    rgb += 0.5
+    np.floor(rgb, out=rgb)
+    np.clip(rgb, 0.0, top, out=rgb)
+    out[...] = rgb

@@ -1,0 +1,263 @@
+"""The header: a JSON-serialisable mapping that says what the array holds (DESIGN.md 3).
+
+It carries what is needed to undo each step: ``stored_from_array`` gives
+the stored value ``v = scale * a + offset`` (undoing the unsigned offset and
+any MONOCHROME1 inversion), ``rescale_slope``/``rescale_intercept`` give the
+modality value ``m = slope * a + intercept`` directly from the array value
+``a``, and the original Rescale values are kept beside them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from .._syntaxes import TransferSyntax
+from .colour import ColourConversion
+from .lossy import LossyAssessment
+from .options import Values
+from .render import Kind, RenderPlan
+from .values import Rescale
+from .voi import read_windows
+
+__all__ = ["MEDIA_TYPE", "build_header"]
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPE = "image/numpy"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numbers as built-in int/float and sequences as lists."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _one_or_list(items: list[Any]) -> Any:
+    """One value when every frame agrees, else the list per frame."""
+    if not items:
+        return None
+    first = items[0]
+    return first if all(item == first for item in items) else items
+
+
+def _numbers(dataset: Dataset, keyword: str, frame: int) -> list[float] | float | None:
+    """A DS attribute from the top level, else from the Pixel Measures functional group."""
+    holders: list[Any] = [dataset]
+    for sequence, index in (
+        ("SharedFunctionalGroupsSequence", 0),
+        ("PerFrameFunctionalGroupsSequence", frame),
+    ):
+        try:
+            groups = dataset.get(sequence)
+            holder = groups[index] if groups and index < len(groups) else None
+            measures = holder.get("PixelMeasuresSequence") if holder is not None else None
+            if measures:
+                holders.append(measures[0])
+        except Exception:  # malformed functional groups: treat as absent
+            logger.info("functional group %s cannot be read; ignored", sequence)
+    for holder in holders:
+        try:
+            value = holder.get(keyword)
+        except Exception:
+            value = None
+        if value in (None, ""):
+            continue
+        try:
+            if isinstance(value, (str, int, float)):
+                return float(value)
+            return [float(item) for item in value]
+        except (TypeError, ValueError):
+            logger.info("%s %r is not numeric; not reported", keyword, value)
+            return None
+    return None
+
+
+def _text(dataset: Dataset, keyword: str) -> str | None:
+    try:
+        value = dataset.get(keyword)
+    except Exception:
+        return None
+    return str(value) if value not in (None, "") else None
+
+
+def _stored_from_array(plan: RenderPlan) -> dict[str, Any] | None:
+    if plan.options.values is not Values.STORED:
+        return None
+    if plan.kind is Kind.PALETTE or plan.conversion in (
+        ColourConversion.YBR_FULL,
+        ColourConversion.YBR_PARTIAL,
+    ):
+        return None
+    if plan.info.float_data:
+        return {"scale": 1, "offset": 0}
+    if plan.inverted:
+        return {"scale": -1, "offset": plan.top - plan.offset}
+    return {"scale": 1, "offset": -plan.offset}
+
+
+def _modality_from_array(plan: RenderPlan) -> list[dict[str, Any]] | None:
+    """``m = scale * a + offset`` for each frame, or None when not affine."""
+    if plan.kind is not Kind.GREY or plan.options.values is Values.DISPLAY:
+        return None
+    if plan.options.values is Values.MODALITY:
+        return [{"scale": 1, "offset": 0}] * len(plan.frames)
+    if plan.modality_lut is not None:
+        return None
+    stored = _stored_from_array(plan)
+    if stored is None:
+        return None
+    result = []
+    for rescale in plan.rescales or [Rescale()] * len(plan.frames):
+        scale = rescale.slope * stored["scale"]
+        offset = rescale.slope * stored["offset"] + rescale.intercept
+        result.append({"scale": _integral(scale), "offset": _integral(offset)})
+    return result
+
+
+def _integral(number: float) -> int | float:
+    return int(number) if float(number).is_integer() else float(number)
+
+
+def _window(plan: RenderPlan, dataset: Dataset, name: str) -> tuple[Any, list[Any]]:
+    """The window used (display) or offered (otherwise), and every window of frame 0."""
+    if plan.kind is not Kind.GREY:
+        return None, []
+    first = plan.frames[0] if plan.frames else 0
+    windows = [window.describe() for window in read_windows(dataset, first, name)]
+    if plan.options.values is Values.DISPLAY:
+        used = [
+            voi.describe() if voi is not None else {"source": "frame_range"} for voi in plan.vois
+        ]
+        return _one_or_list(used), windows
+    return (windows[0] if windows else None), windows
+
+
+def _window_in_array_units(
+    window: Any, modality: list[dict[str, Any]] | None
+) -> dict[str, float] | None:
+    if not isinstance(window, dict) or "center" not in window or not modality:
+        return None
+    first = modality[0]
+    if any(item != first for item in modality) or not first["scale"]:
+        return None
+    scale, offset = float(first["scale"]), float(first["offset"])
+    return {
+        "center": (float(window["center"]) - offset) / scale,
+        "width": float(window["width"]) / abs(scale),
+    }
+
+
+def _padding(plan: RenderPlan) -> dict[str, Any] | None:
+    spec = plan.padding
+    if spec is None:
+        return None
+    ends: list[int | float] = [spec.value] + (
+        [] if spec.range_limit is None else [spec.range_limit]
+    )
+    output = None if spec.outside_bits_stored else plan.output_of(ends)
+    return {
+        "stored_value": spec.value,
+        "stored_range_limit": spec.range_limit,
+        "value": output[0] if output else None,
+        "range_limit": output[1] if output and len(output) > 1 else None,
+        "mode": plan.options.padding.value,
+        "fill_value": plan.fill_value if plan.options.padding.value == "fill" else None,
+        "outside_bits_stored": spec.outside_bits_stored,
+    }
+
+
+def build_header(
+    plan: RenderPlan,
+    *,
+    shape: tuple[int, ...],
+    dataset: Dataset,
+    syntax: TransferSyntax,
+    lossy: LossyAssessment,
+    name: str,
+) -> dict[str, Any]:
+    """Describe the array that ``plan`` renders, shaped ``shape``.
+
+    Returns
+    -------
+    dict
+        Plain JSON types only; see the module docstring and DESIGN.md
+        section 3 for the fields.
+    """
+    info = plan.info
+    dtype = plan.dtype.newbyteorder("<") if plan.dtype.byteorder == ">" else plan.dtype
+    modality = _modality_from_array(plan)
+    window, windows = _window(plan, dataset, name)
+    first = plan.frames[0] if plan.frames else 0
+    rescales = plan.rescales if plan.kind is Kind.GREY else []
+    present = [rescale for rescale in rescales if rescale.present]
+    uid = _text(dataset, "SOPInstanceUID")
+    header: dict[str, Any] = {
+        "media_type": MEDIA_TYPE,
+        "shape": list(shape),
+        "dtype": dtype.str,
+        "itemsize": dtype.itemsize,
+        "ndim": len(shape),
+        "size": int(np.prod(shape, dtype=np.int64)),
+        "frame_axis": len(shape) == 4,
+        "frames": list(plan.frames),
+        "number_of_frames": info.number_of_frames,
+        "bits_allocated": info.bits_allocated,
+        "bits_stored": info.bits_stored,
+        "high_bit": info.high_bit,
+        "pixel_representation": info.pixel_representation,
+        "float_data": info.float_data,
+        "value_offset": plan.offset,
+        "inverted": plan.inverted,
+        "photometric": info.photometric_interpretation,
+        "decoded_photometric": plan.decoded_photometric,
+        "output_photometric": "MONOCHROME2" if plan.samples == 1 else "RGB",
+        "colour_conversion": plan.conversion.value,
+        "colour_converted_from": None
+        if plan.conversion is ColourConversion.NONE
+        else info.photometric_interpretation,
+        "planar_configuration": info.planar_configuration,
+        "palette": plan.palette.describe() if plan.palette is not None else None,
+        "values": plan.options.values.value,
+        "stored_from_array": _stored_from_array(plan),
+        "modality_from_array": _one_or_list(modality or []),
+        "rescale_slope": _one_or_list([item["scale"] for item in modality or []]),
+        "rescale_intercept": _one_or_list([item["offset"] for item in modality or []]),
+        "source_rescale_slope": _one_or_list([rescale.slope for rescale in present]),
+        "source_rescale_intercept": _one_or_list([rescale.intercept for rescale in present]),
+        "rescale_type": _one_or_list([rescale.rescale_type for rescale in present]),
+        "modality_lut": plan.modality_lut.describe() if plan.modality_lut is not None else None,
+        "window": window,
+        "windows": windows,
+        "window_in_array_units": _window_in_array_units(window, modality),
+        "padding": _padding(plan),
+        "lossy": lossy.lossy,
+        "lossy_evidence": list(lossy.evidence),
+        "lossy_image_compression": lossy.lossy_image_compression,
+        "lossy_methods": list(lossy.methods),
+        "lossy_ratios": list(lossy.ratios),
+        "transfer_syntax": syntax.uid,
+        "transfer_syntax_name": syntax.name,
+        "pixel_spacing": _numbers(dataset, "PixelSpacing", first),
+        "imager_pixel_spacing": _numbers(dataset, "ImagerPixelSpacing", first),
+        "slice_thickness": _numbers(dataset, "SliceThickness", first),
+        "spacing_between_slices": _numbers(dataset, "SpacingBetweenSlices", first),
+        "sop_instance_uids": [uid] if uid else [],
+        "presentation_lut_shape": _text(dataset, "PresentationLUTShape"),
+        "dose_grid_scaling": _numbers(dataset, "DoseGridScaling", first),
+    }
+    return {key: _plain(value) for key, value in header.items()}

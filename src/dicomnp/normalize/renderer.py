@@ -1,0 +1,98 @@
+"""Rendering the frames of one decoder, each straight into its place in the output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydicom.dataset import Dataset
+
+from ..decode import FrameDecoder
+from .options import RenderOptions
+from .plan import plan_rendering
+from .render import RenderPlan
+
+__all__ = ["FrameRenderer"]
+
+
+class FrameRenderer:
+    """Decodes and renders chosen frames of one source.
+
+    The plan is made once, from the header, when the renderer is created.
+    Where stored and output samples have the same size, frames are decoded
+    into the output itself; otherwise through one reused frame buffer.
+
+    Parameters
+    ----------
+    decoder : FrameDecoder
+        The decoder of the source.
+    dataset : pydicom.dataset.Dataset
+        The source's header.
+    frames : tuple of int
+        The 0-based frames to render, in output order.
+    options : RenderOptions
+        Validated options.
+    little_endian : bool
+        Byte order of the data set (for LUT data left as bytes).
+    name : str
+        The source, for messages.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dicomnp._source import open_source
+    >>> from dicomnp.decode import open_frames
+    >>> from dicomnp.examples import ct_slice
+    >>> options = RenderOptions.create(values="modality")
+    >>> with open_source(ct_slice()) as opened:
+    ...     renderer = FrameRenderer(open_frames(opened), opened.dataset, (0,), options,
+    ...                              little_endian=True, name=opened.name)
+    ...     out = np.empty(renderer.plan.frame_shape, renderer.plan.dtype)
+    ...     renderer.render_into(0, out)
+    >>> int(out.min())
+    -1000
+    """
+
+    def __init__(
+        self,
+        decoder: FrameDecoder,
+        dataset: Dataset,
+        frames: tuple[int, ...],
+        options: RenderOptions,
+        *,
+        little_endian: bool,
+        name: str,
+    ) -> None:
+        self.decoder = decoder
+        self.frames = frames
+        self.plan: RenderPlan = plan_rendering(
+            dataset,
+            decoder.info,
+            decoder.photometric_interpretation,
+            frames,
+            options,
+            little_endian=little_endian,
+            name=name,
+        )
+        self._scratch: NDArray[Any] | None = None
+
+    def render_into(
+        self, position: int, out: NDArray[Any], mask: NDArray[np.bool_] | None = None
+    ) -> None:
+        """Decode frame ``frames[position]`` and render it into ``out``.
+
+        ``out`` is C-contiguous, shaped ``plan.frame_shape``, of ``plan.dtype``;
+        ``mask``, when given, receives the ``(rows, columns)`` padding flags.
+        """
+        index = self.frames[position]
+        target = self.plan.direct_target(out)
+        if target is not None:
+            self.decoder.decode_into(index, target)
+            self.plan.render(position, target, out, mask, direct=True)
+            return
+        if self._scratch is None:
+            info = self.decoder.info
+            self._scratch = np.empty(info.frame_shape, dtype=info.dtype)
+        self.decoder.decode_into(index, self._scratch)
+        self.plan.render(position, self._scratch, out, mask)
