@@ -10,15 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ...errors import CorruptPixelDataError, MissingCodecError
+from ...errors import CorruptPixelDataError, DicomNumpyError, MissingCodecError
 from ..pixel_info import PixelInfo
 
-__all__ = ["CodecAdapter", "FrameContext", "store_cells", "store_samples"]
+__all__ = [
+    "CodecAdapter",
+    "FrameContext",
+    "check_end_marker",
+    "codec_failures",
+    "store_cells",
+    "store_samples",
+]
+
+_END_MARKER = b"\xff\xd9"  # JPEG EOI and JPEG 2000 EOC
+_END_SLACK = 16
+"""Trailing bytes allowed after the end marker: fragment padding (00, FF, 20 seen)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,48 @@ class FrameContext:
                 f"the {what} holds {found[0]}x{found[1]} pixels of {found[2]} sample(s), "
                 f"but the data set declares {expected[0]}x{expected[1]} of {expected[2]}"
             )
+
+
+class codec_failures:  # a context manager, named as one is used
+    """Turn any failure of a codec call into :class:`CorruptPixelDataError`.
+
+    Codec packages raise ``RuntimeError`` or ``ValueError``, but pyo3-based
+    ones (pylibjpeg-rle) can also raise ``PanicException``, which derives
+    from ``BaseException``. Everything but interrupts and memory exhaustion
+    is chained into the dicomnp error.
+    """
+
+    def __init__(self, context: FrameContext, what: str) -> None:
+        self._context = context
+        self._what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if error is None or isinstance(
+            error, (KeyboardInterrupt, SystemExit, MemoryError, DicomNumpyError)
+        ):
+            return
+        raise self._context.corrupt(f"{self._what}: {error}") from error
+
+
+def check_end_marker(data: bytes | bytearray, context: FrameContext, what: str) -> None:
+    """Raise unless ``data`` ends with an EOI (JPEG) or EOC (JPEG 2000) marker.
+
+    libjpeg decodes a cut-short codestream without complaint, filling the
+    missing samples with zeros, and openjpeg may decode the layers it has; the
+    end marker is what shows the codestream is whole. Padding may follow it.
+    """
+    if _END_MARKER not in bytes(data[-_END_SLACK:]):
+        raise context.corrupt(
+            f"the {what} is cut short: it does not end with an end-of-image marker (FFD9)"
+        )
 
 
 def store_samples(

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..pixel_info import PixelInfo
-from .base import FrameContext, store_samples
+from .base import FrameContext, check_end_marker, codec_failures, store_samples
 from .jpeg_markers import parse_jpeg_header, starts_jpeg
 
 __all__ = ["colour_model", "decode_into", "starts_frame"]
@@ -82,11 +82,10 @@ def decode_into(
     except ImportError as exc:
         raise context.missing(PACKAGE) from exc
     source = bytes(data)
-    try:
+    check_end_marker(source, context, "JPEG codestream")
+    with codec_failures(context, "the JPEG codestream cannot be decoded"):
         parameters = get_parameters(source)
         decoded = decode_pixel_data(source, version=2)
-    except Exception as exc:  # libjpeg raises RuntimeError; keep any other type out too
-        raise context.corrupt(f"the JPEG codestream cannot be decoded: {exc}") from exc
     rows = int(parameters["rows"])
     columns = int(parameters["columns"])
     samples = int(parameters["nr_components"])

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..pixel_info import PixelInfo
-from .base import FrameContext, store_samples
+from .base import FrameContext, check_end_marker, codec_failures, store_samples
 from .j2k_markers import parse_j2k_header, starts_j2k
 
 __all__ = ["colour_model", "decode_into", "starts_frame"]
@@ -89,10 +89,9 @@ def decode_into(
             f"the JPEG 2000 codestream has {header.precision}-bit samples, which do not fit "
             f"Bits Allocated {info.bits_allocated}"
         )
-    try:
+    check_end_marker(source, context, "JPEG 2000 codestream")
+    with codec_failures(context, "the JPEG 2000 codestream cannot be decoded"):
         decoded = decode_pixel_data(source, version=2)
-    except Exception as exc:  # openjpeg raises RuntimeError; keep any other type out too
-        raise context.corrupt(f"the JPEG 2000 codestream cannot be decoded: {exc}") from exc
     itemsize = math.ceil(header.precision / 8)
     itemsize = 4 if itemsize == 3 else itemsize
     expected = header.rows * header.columns * header.components * itemsize

@@ -14,6 +14,7 @@ which; both are accepted.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..pixel_info import PixelInfo
-from .base import FrameContext, store_cells
+from .base import FrameContext, codec_failures, store_cells
 
 __all__ = ["colour_model", "decode_into", "starts_frame"]
 
@@ -70,19 +71,16 @@ def decode_into(
             f"the RLE header lists {header[0]} segments, but {info.samples_per_pixel} "
             f"sample(s) of {info.bits_allocated} bits need {expected}"
         )
+    _check_offsets(header, len(data), context)
     source = bytes(data)
     pixels = info.rows * info.columns
     if info.bits_allocated == 1:
-        try:
+        with codec_failures(context, "RLE decoding failed"):
             segment = decode_segment(source[header[1] :])
-        except Exception as exc:  # the codec raises ValueError; keep any other type out too
-            raise context.corrupt(f"RLE decoding failed: {exc}") from exc
         out.reshape(-1)[...] = _single_bits(bytes(segment), pixels, context)
         return
-    try:
+    with codec_failures(context, "RLE decoding failed"):
         decoded = decode_frame(source, pixels, info.bits_allocated, "<")
-    except Exception as exc:
-        raise context.corrupt(f"RLE decoding failed: {exc}") from exc
     if len(decoded) != pixels * expected:
         raise context.corrupt(
             f"the RLE frame decodes to {len(decoded)} bytes, not {pixels * expected}"
@@ -91,6 +89,16 @@ def decode_into(
         info.samples_per_pixel, info.rows, info.columns
     )
     store_cells(planes.transpose(1, 2, 0), out, info)
+
+
+def _check_offsets(header: tuple[int, ...], size: int, context: FrameContext) -> None:
+    """Raise unless the segment offsets start at 64, increase and lie inside the frame."""
+    offsets = header[1 : 1 + header[0]]
+    increasing = all(a < b for a, b in itertools.pairwise(offsets))
+    if offsets[0] != 64 or not increasing or offsets[-1] >= size:
+        raise context.corrupt(
+            f"the RLE header's segment offsets {list(offsets)} do not fit a frame of {size} bytes"
+        )
 
 
 def _single_bits(segment: bytes, pixels: int, context: FrameContext) -> NDArray[Any]:
