@@ -244,3 +244,27 @@ def test_jpeg_header_reading_stops_quietly_on_short_data(data: bytes) -> None:
 )
 def test_j2k_header_reading_returns_none_without_siz(data: bytes) -> None:
     assert parse_j2k_header(data) is None
+
+
+def test_jpeg_ls_colour_transform_is_refused() -> None:
+    coded = encode_lossless(grey(0, 256, "u1")[..., None], 8)
+    frame = coded[:2] + segment(0xE8, b"mrfx\x01") + coded[2:]
+    assert parse_jpeg_header(frame).ls_colour_transform
+    with pytest.raises(dicomnp.UnsupportedPixelDataError, match="mrfx") as caught:
+        decode_one(frame, JPEG_LOSSLESS, bits_allocated=8, bits_stored=8, signed=False)
+    assert caught.value.frame == 0
+
+
+@pytest.mark.parametrize("photometric", ["YBR_RCT", "YBR_ICT"])
+def test_j2k_colour_models_outside_jpeg_2000_are_invalid(photometric: str) -> None:
+    frame = encode_lossless(np.zeros((ROWS, COLUMNS, 3), dtype="u1"), 8)
+    with pytest.raises(dicomnp.InvalidPixelMetadataError, match="only used with JPEG 2000"):
+        decode_one(
+            frame,
+            JPEG_LOSSLESS,
+            bits_allocated=8,
+            bits_stored=8,
+            signed=False,
+            samples=3,
+            photometric=photometric,
+        )

@@ -17,7 +17,11 @@ from pydicom.dataset import Dataset
 
 from .._source import ByteReader, PixelElement
 from .._syntaxes import Codec, TransferSyntax
-from ..errors import DicomNumpyError, UnsupportedTransferSyntaxError
+from ..errors import (
+    DicomNumpyError,
+    InvalidPixelMetadataError,
+    UnsupportedTransferSyntaxError,
+)
 from .codecs import deflate, jpeg, jpeg2000, rle, uncompressed
 from .codecs.base import CodecAdapter, FrameContext
 from .encapsulation import FrameTable
@@ -29,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 EXTENDED_OFFSET_TABLE = 0x7FE00001
 EXTENDED_OFFSET_TABLE_LENGTHS = 0x7FE00002
+PHOTOMETRIC_INTERPRETATION = 0x00280004
+_J2K_ONLY = frozenset({"YBR_ICT", "YBR_RCT"})
 _HEAD = 65536
 """Bytes of a frame read to learn its colour model: enough for any JPEG header."""
 
@@ -69,6 +75,8 @@ class EncapsulatedFrames:
     ------
     UnsupportedTransferSyntaxError
         dicomnp has no decoder for ``syntax``.
+    InvalidPixelMetadataError
+        YBR_ICT or YBR_RCT with a syntax other than JPEG 2000 (RULES.md 3.3 item 11).
 
     Notes
     -----
@@ -91,6 +99,12 @@ class EncapsulatedFrames:
         if adapter is None:
             raise UnsupportedTransferSyntaxError(
                 f"decoding {syntax.name} ({syntax.uid}) is not supported", path=name, tag=pixel.tag
+            )
+        if info.photometric_interpretation in _J2K_ONLY and syntax.codec is not Codec.JPEG_2000:
+            raise InvalidPixelMetadataError(
+                f"{info.photometric_interpretation} is only used with JPEG 2000, not {syntax.name}",
+                path=name,
+                tag=PHOTOMETRIC_INTERPRETATION,
             )
         self.info = info
         self._adapter = adapter

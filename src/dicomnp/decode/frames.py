@@ -61,6 +61,15 @@ def open_frames(source: OpenSource) -> FrameDecoder:
         The transfer syntax references pixel data held elsewhere (JPIP).
     UnsupportedTransferSyntaxError
         No decoder exists for the transfer syntax.
+    CorruptEncapsulationError
+        Pixel data of an encapsulated syntax with a defined length.
+    InvalidPixelMetadataError
+        The Image Pixel attributes are missing or inconsistent.
+
+    Notes
+    -----
+    Encapsulated decoders read nothing until a frame is asked for; errors in
+    the items or codestreams are raised then, naming the frame.
     """
     syntax = source.syntax
     pixel = source.pixel

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ...errors import UnsupportedPixelDataError
 from ..pixel_info import PixelInfo
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
 from .jpeg_markers import parse_jpeg_header, starts_jpeg
@@ -73,6 +74,8 @@ def decode_into(
     ------
     MissingCodecError
         pylibjpeg-libjpeg is not installed.
+    UnsupportedPixelDataError
+        A JPEG-LS colour transform, which DICOM does not allow, is used.
     CorruptPixelDataError
         The codestream cannot be decoded, or its size, components or
         precision do not fit the data set.
@@ -83,6 +86,14 @@ def decode_into(
         raise context.missing(PACKAGE) from exc
     source = bytes(data)
     check_end_marker(source, context, "JPEG codestream")
+    if parse_jpeg_header(source).ls_colour_transform:
+        raise UnsupportedPixelDataError(
+            "the JPEG-LS codestream uses a colour transform (APP8 mrfx), "
+            "which PS3.5 8.2.3 does not allow",
+            path=context.path,
+            frame=context.frame,
+            tag=context.tag,
+        )
     with codec_failures(context, "the JPEG codestream cannot be decoded"):
         parameters = get_parameters(source)
         decoded = decode_pixel_data(source, version=2)

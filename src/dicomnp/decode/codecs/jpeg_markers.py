@@ -17,6 +17,7 @@ SOI = b"\xff\xd8"
 _SOS = 0xDA
 _EOI = 0xD9
 _APP0 = 0xE0
+_APP8 = 0xE8
 _APP14 = 0xEE
 # SOF0-3, 5-7, 9-11, 13-15 (T.81) and SOF55 (JPEG-LS, T.87).
 _SOF = frozenset({*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), 0xCD, 0xCE, 0xCF})
@@ -44,6 +45,9 @@ class JpegHeader:
     adobe_transform : int or None
         The transform flag of an APP14 ``Adobe`` segment: 0 none (RGB),
         1 YCbCr, 2 YCCK.
+    ls_colour_transform : bool
+        An APP8 ``mrfx`` segment: a JPEG-LS colour transform (HP), which
+        PS3.5 8.2.3 does not allow and libjpeg would not undo.
     """
 
     sof: int | None = None
@@ -53,6 +57,7 @@ class JpegHeader:
     component_ids: tuple[int, ...] = ()
     jfif: bool = False
     adobe_transform: int | None = None
+    ls_colour_transform: bool = False
 
     def colour_space(self) -> str | None:
         """``"RGB"`` or ``"YBR_FULL"`` when the codestream says which, else None.
@@ -115,6 +120,8 @@ def parse_jpeg_header(data: bytes) -> JpegHeader:
             header = replace(header, jfif=True)
         elif marker == _APP14 and segment.startswith(b"Adobe") and len(segment) >= 12:
             header = replace(header, adobe_transform=segment[11])
+        elif marker == _APP8 and segment.startswith(b"mrfx"):
+            header = replace(header, ls_colour_transform=True)
         if length < 2:
             break
         position += 2 + length
