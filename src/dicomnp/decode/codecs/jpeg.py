@@ -96,7 +96,7 @@ def decode_into(
         )
     with codec_failures(context, "the JPEG codestream cannot be decoded"):
         parameters = get_parameters(source)
-        decoded = decode_pixel_data(source, version=2)
+    # Checked before decoding: libjpeg allocates what the codestream declares.
     rows = int(parameters["rows"])
     columns = int(parameters["columns"])
     samples = int(parameters["nr_components"])
@@ -107,6 +107,8 @@ def decode_into(
             f"the JPEG codestream has {precision}-bit samples, which do not fit "
             f"Bits Allocated {info.bits_allocated}"
         )
+    with codec_failures(context, "the JPEG codestream cannot be decoded"):
+        decoded = decode_pixel_data(source, version=2)
     itemsize = math.ceil(precision / 8)
     if len(decoded) != rows * columns * samples * itemsize:
         raise context.corrupt(

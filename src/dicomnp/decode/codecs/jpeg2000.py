@@ -83,6 +83,7 @@ def decode_into(
     header = parse_j2k_header(source)
     if header is None:
         raise context.corrupt("the fragment holds no JPEG 2000 codestream (no SOC and SIZ)")
+    # Checked before decoding: openjpeg allocates what the codestream declares.
     context.check_shape((header.rows, header.columns, header.components), info, "J2K codestream")
     if not 1 <= header.precision <= max(8, info.bits_allocated):
         raise context.corrupt(
