@@ -4,7 +4,9 @@ It carries what is needed to undo each step: ``stored_from_array`` gives
 the stored value ``v = scale * a + offset`` (undoing the unsigned offset and
 any MONOCHROME1 inversion), ``rescale_slope``/``rescale_intercept`` give the
 modality value ``m = slope * a + intercept`` directly from the array value
-``a``, and the original Rescale values are kept beside them.
+``a``, and the original Rescale values are kept beside them. Compute these
+in a signed or float type (``array.astype(numpy.int64)``): the array is
+unsigned and the scale may be -1.
 """
 
 from __future__ import annotations
