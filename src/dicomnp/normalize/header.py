@@ -97,6 +97,14 @@ def _text(dataset: Dataset, keyword: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _converted_from(plan: RenderPlan) -> str | None:
+    """The colour model converted to RGB: as stored, or as decoded when the file said RGB."""
+    if plan.conversion is ColourConversion.NONE:
+        return None
+    stored = plan.info.photometric_interpretation
+    return plan.decoded_photometric if stored == "RGB" else stored
+
+
 def _stored_from_array(plan: RenderPlan) -> dict[str, Any] | None:
     if plan.options.values is not Values.STORED:
         return None
@@ -229,9 +237,7 @@ def build_header(
         "decoded_photometric": plan.decoded_photometric,
         "output_photometric": "MONOCHROME2" if plan.samples == 1 else "RGB",
         "colour_conversion": plan.conversion.value,
-        "colour_converted_from": None
-        if plan.conversion is ColourConversion.NONE
-        else info.photometric_interpretation,
+        "colour_converted_from": _converted_from(plan),
         "planar_configuration": info.planar_configuration,
         "palette": plan.palette.describe() if plan.palette is not None else None,
         "values": plan.options.values.value,
