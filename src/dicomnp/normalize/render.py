@@ -23,7 +23,7 @@ from .lut import Lut
 from .options import Padding, RenderOptions, Values
 from .padding import PaddingSpec
 from .palette import Palette
-from .values import Rescale, apply_rescale, unsigned_dtype, unsigned_offset
+from .values import Rescale, apply_rescale, stored_range, unsigned_dtype, unsigned_offset
 from .voi import VoiTransform
 
 __all__ = ["Kind", "RenderPlan"]
@@ -83,6 +83,9 @@ class RenderPlan:
     vois: list[VoiTransform | None] = field(default_factory=list)
     padding: PaddingSpec | None = None
     fill_value: int | float | None = None
+    _tables: dict[tuple[Any, ...], NDArray[Any]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def frame_shape(self) -> tuple[int, int, int]:
@@ -228,6 +231,29 @@ class RenderPlan:
         apply_rescale(stored, rescale, out)
 
     def _display(self, position: int, stored: NDArray[Any], out: NDArray[Any]) -> None:
+        if not self.info.float_data and self.info.bits_stored <= 16:
+            # Up to 65536 stored values: render each once, then look the frame up.
+            table = self._display_table(position)
+            index = stored.astype(np.intp)
+            index -= stored_range(self.info.bits_stored, bool(self.info.pixel_representation))[0]
+            np.take(table, index, out=out, mode="clip")
+            return
+        self._display_values(position, stored, out)
+
+    def _display_table(self, position: int) -> NDArray[Any]:
+        rescale = self.rescales[position] if self.rescales else None
+        voi = self.vois[position] if self.vois else None
+        key = (rescale, id(voi))
+        table = self._tables.get(key)
+        if table is None:
+            low, high = stored_range(self.info.bits_stored, bool(self.info.pixel_representation))
+            every = np.arange(low, high + 1, dtype=np.int64).reshape(1, -1, 1)
+            table = np.empty(every.shape[1], dtype=self.dtype)
+            self._display_values(position, every, table.reshape(1, -1, 1))
+            self._tables[key] = table
+        return table
+
+    def _display_values(self, position: int, stored: NDArray[Any], out: NDArray[Any]) -> None:
         values = self.modality_values(position, stored)
         voi = self.vois[position] if self.vois else None
         if voi is not None:
