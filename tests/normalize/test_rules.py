@@ -486,3 +486,30 @@ def test_header_is_json_and_npy_round_trips() -> None:
     loaded = np.load(io.BytesIO(dicomnp.to_npy(image)))
     assert np.array_equal(loaded, image.array)
     assert loaded.dtype.str == header["dtype"]
+
+
+def test_enhanced_per_frame_rescale_and_window_are_used() -> None:
+    stored = np.array([[[0, 100]], [[0, 100]]], dtype=np.int64)
+    dataset = grey(stored, bits_allocated=16, bits_stored=12)
+    shared = Dataset()
+    voi = Dataset()
+    voi.WindowCenter, voi.WindowWidth = "50", "100"
+    shared.FrameVOILUTSequence = [voi]
+    dataset.SharedFunctionalGroupsSequence = [shared]
+    per_frame = []
+    for slope in ("1", "2"):
+        transformation = Dataset()
+        transformation.RescaleSlope, transformation.RescaleIntercept = slope, "-10"
+        group = Dataset()
+        group.PixelValueTransformationSequence = [transformation]
+        per_frame.append(group)
+    dataset.PerFrameFunctionalGroupsSequence = per_frame
+    image = dicomnp.read(dataset, values="modality")
+    assert image.array.dtype == np.int16
+    assert image.array[..., 0].tolist() == [[[-10, 90]], [[-10, 190]]]
+    stored_image = dicomnp.read(dataset)
+    assert stored_image.header["rescale_slope"] == [1, 2]
+    assert stored_image.header["source_rescale_intercept"] == -10
+    display = dicomnp.read(dataset, values="display", frames=1)
+    assert display.header["window"]["center"] == 50.0
+    assert display.array[..., 0].tolist() == [[0, 255]]
