@@ -184,3 +184,19 @@ def test_compressed_lossless_encodings_render_identically(kind: str, syntax: str
         assert np.array_equal(
             dicomnp.to_array(pydicom.dcmread(io.BytesIO(written))), _reference(kind, "stored")
         )
+
+
+@pytest.mark.skipif(
+    _decoder_missing(JPEG2000Lossless),
+    reason="decode_pixels raises UnsupportedTransferSyntaxError for JPEG 2000",
+)
+def test_a_syntax_that_may_be_lossy_needs_the_file_to_say_00() -> None:
+    dataset = _compressed(grey_dataset, JPEG2000Lossless)
+    dataset.file_meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.4.91")  # JPEG 2000, either
+    with pytest.raises(dicomnp.LossyDataError) as caught:
+        dicomnp.to_array(dataset)
+    assert "may be lossy" in str(caught.value)
+    dataset.LossyImageCompression = "00"
+    image = dicomnp.read(dataset)
+    assert image.header["lossy"] is False
+    assert np.array_equal(image.array, _reference("grey", "stored"))
