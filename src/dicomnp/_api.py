@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from ._source import OpenSource, SourceLike, open_source
 from .decode import FrameSelection, open_frames, select_frames
+from .decode.parallel import FrameTask, decode_tasks, resolve_workers
 from .normalize import (
     FrameRenderer,
     Image,
@@ -74,17 +75,21 @@ class _Rendering:
         )
         self.plan: RenderPlan = self.renderer.plan
 
-    def render_all(self, want_mask: bool) -> Image:
+    def render_all(self, want_mask: bool, workers: int | None = None) -> Image:
         plan = self.plan
         count = len(self.indices)
         array = np.empty((count, *plan.frame_shape), dtype=plan.dtype)
         mask = (
             np.zeros((count, plan.info.rows, plan.info.columns), dtype=bool) if want_mask else None
         )
-        for position in range(count):
-            self.renderer.render_into(
-                position, array[position], None if mask is None else mask[position]
-            )
+        processes = self._processes(workers)
+        if processes > 1:
+            self._render_in_processes(array, mask, processes)
+        else:
+            for position in range(count):
+                self.renderer.render_into(
+                    position, array[position], None if mask is None else mask[position]
+                )
         if not self.frame_axis:
             array = array.reshape(plan.frame_shape)
             mask = None if mask is None else mask.reshape(plan.frame_shape[:2])
@@ -98,6 +103,45 @@ class _Rendering:
         )
         return Image(array=array, header=header, mask=mask)
 
+    def _processes(self, workers: int | None) -> int:
+        """Processes to decode with: only for compressed frames of a file on disk."""
+        opened = self.opened
+        if workers == 1 or not opened.syntax.encapsulated or len(self.indices) < 2:
+            return 1
+        if opened.path is None:
+            return 1
+        info = self.plan.info
+        pixels = len(self.indices) * info.rows * info.columns * info.samples_per_pixel
+        return resolve_workers(workers, pixels, compressed=True)
+
+    def _render_in_processes(
+        self, array: NDArray[Any], mask: NDArray[np.bool_] | None, processes: int
+    ) -> None:
+        """Decode frames in chunks across processes; render each chunk here."""
+        path = self.opened.path
+        assert path is not None
+        count = len(self.indices)
+        size = max(1, count // (processes * 4))
+        starts = list(range(0, count, size))
+        tasks = [FrameTask(path, self.indices[start : start + size]) for start in starts]
+        decoder = self.renderer.decoder
+
+        def local(task: FrameTask) -> NDArray[Any]:
+            info = decoder.info
+            out = np.empty((len(task.frames), *info.frame_shape), dtype=info.dtype)
+            for position, index in enumerate(task.frames):
+                decoder.decode_into(index, out[position])
+            return out
+
+        def sink(task_index: int, stored: NDArray[Any]) -> None:
+            first = starts[task_index]
+            for offset, frame in enumerate(stored):
+                position = first + offset
+                target_mask = None if mask is None else mask[position]
+                self.renderer.render_stored(position, frame, array[position], target_mask)
+
+        decode_tasks(tasks, sink, workers=processes, local=local)
+
 
 def read(
     source: SourceLike,
@@ -110,6 +154,7 @@ def read(
     voi_index: int = 0,
     window: tuple[float, float] | None = None,
     display_bits: int = 8,
+    workers: int | None = None,
 ) -> Image:
     """Decode and render one instance, with the header that describes the array.
 
@@ -146,6 +191,11 @@ def read(
         An explicit window for display mode, in modality units.
     display_bits : int, optional
         Bits of display output, 1 to 16 (default 8: uint8).
+    workers : int or None, optional
+        Processes to decode compressed frames of a file with, this one
+        included. None (default) uses every core when there are at least
+        8 Mi compressed pixels to decode, else 1; 1 decodes in this process.
+        Native data and in-memory sources always decode in this process.
 
     Returns
     -------
@@ -186,7 +236,7 @@ def read(
     )
     with open_source(source) as opened:
         rendering = _Rendering(opened, frames, options)
-        return rendering.render_all(want_mask=options.padding is Padding.MASK)
+        return rendering.render_all(options.padding is Padding.MASK, workers)
 
 
 @overload
@@ -201,6 +251,7 @@ def to_array(
     voi_index: int = ...,
     window: tuple[float, float] | None = ...,
     display_bits: int = ...,
+    workers: int | None = ...,
 ) -> NDArray[Any]: ...
 
 
@@ -216,6 +267,7 @@ def to_array(
     voi_index: int = ...,
     window: tuple[float, float] | None = ...,
     display_bits: int = ...,
+    workers: int | None = ...,
 ) -> Masked: ...
 
 
@@ -230,6 +282,7 @@ def to_array(
     voi_index: int = 0,
     window: tuple[float, float] | None = None,
     display_bits: int = 8,
+    workers: int | None = None,
 ) -> Union[NDArray[Any], Masked]:
     """Decode and render one instance to a NumPy array (DESIGN.md section 3).
 
@@ -268,6 +321,7 @@ def to_array(
         voi_index=voi_index,
         window=window,
         display_bits=display_bits,
+        workers=workers,
     )
     if image.mask is not None:
         return image.array, image.mask

@@ -14,7 +14,7 @@ import os
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, Union, cast
 
 import pydicom
@@ -181,6 +181,8 @@ class OpenSource:
     syntax: TransferSyntax
     pixel: PixelElement
     reader: ByteReader
+    path: str | None = None
+    """The file's path when the source was a path, so other processes can open it."""
 
 
 def source_name(source: object) -> str:
@@ -221,7 +223,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:
-            yield _from_file(fp, name)
+            yield replace(_from_file(fp, name), path=os.fsdecode(source))
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield _from_file(io.BytesIO(source), name)
     elif hasattr(source, "read") and hasattr(source, "seek"):
