@@ -1,9 +1,13 @@
-"""dicomnp: DICOM pixel data to NumPy arrays that mean the same thing whatever wrote them."""
+"""dicomnp: DICOM pixel data to NumPy arrays that mean the same thing whatever wrote them.
 
+Importing dicomnp is cheap: pydicom, NumPy and the codec packages load when a
+function that needs them is first used (PEP 562 module attributes).
+"""
+
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-from ._api import iter_frames, read, to_array
-from .decode import PixelDescription, StoredPixels, decode_pixels
 from .errors import (
     CorruptEncapsulationError,
     CorruptPixelDataError,
@@ -27,16 +31,39 @@ from .errors import (
     UnsupportedPixelDataError,
     UnsupportedTransferSyntaxError,
 )
-from .normalize import Image, to_npy
-from .volume import (
-    SeriesCatalog,
-    Stack,
-    Volume,
-    combine_series,
-    combine_slices,
-    find_series,
-    sort_by_slice_position,
-)
+
+if TYPE_CHECKING:
+    from ._api import iter_frames, read, to_array
+    from .decode import PixelDescription, StoredPixels, decode_pixels
+    from .normalize import Image, to_npy
+    from .volume import (
+        SeriesCatalog,
+        Stack,
+        Volume,
+        combine_series,
+        combine_slices,
+        find_series,
+        sort_by_slice_position,
+    )
+
+_LAZY = {
+    "iter_frames": "._api",
+    "read": "._api",
+    "to_array": "._api",
+    "PixelDescription": ".decode",
+    "StoredPixels": ".decode",
+    "decode_pixels": ".decode",
+    "Image": ".normalize",
+    "to_npy": ".normalize",
+    "SeriesCatalog": ".volume",
+    "Stack": ".volume",
+    "Volume": ".volume",
+    "combine_series": ".volume",
+    "combine_slices": ".volume",
+    "find_series": ".volume",
+    "sort_by_slice_position": ".volume",
+}
+"""Public names loaded on first access, and the module that defines each."""
 
 __version__ = "0.1.0"
 
@@ -79,5 +106,19 @@ __all__ = [
     "to_array",
     "to_npy",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dicomnp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups bypass this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
