@@ -23,12 +23,27 @@ from .._source import SourceLike, open_source
 from ..decode import FrameDecoder, open_frames
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
-from .geometry import check_orientations, plan_geometry, slice_positions, sort_slices
+from .geometry import (
+    StackGeometry,
+    check_orientations,
+    plan_geometry,
+    slice_positions,
+    sort_slices,
+)
 from .geometry import cosines as _cosines
 from .headers import SliceHeader, read_headers
 from .series import Stack, iter_dicom_files, try_read_headers
 
-__all__ = ["SeriesSource", "Volume", "VolumeHeader", "collect_headers", "combine_series"]
+__all__ = [
+    "SeriesPlan",
+    "SeriesSource",
+    "Volume",
+    "VolumeHeader",
+    "collect_headers",
+    "combine_series",
+    "describe_volume",
+    "plan_series",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -261,6 +276,54 @@ def combine_series(
             f"values={values!r} needs the normalize layer, which combine_series "
             "does not use yet; only values='stored' is available"
         )
+    plan = plan_series(
+        sources,
+        rtol=rtol,
+        atol=atol,
+        allow_shear=allow_shear,
+        check_instance_numbers=check_instance_numbers,
+    )
+    ordered = list(plan.headers)
+    array = _allocate(ordered)
+    _fill(ordered, array, workers)
+    described = describe_volume(
+        plan, shape=tuple(array.shape), dtype=array.dtype.str, values=values
+    )
+    return Volume(array=array, affine=plan.geometry.affine, header=described)
+
+
+@dataclass(frozen=True)
+class SeriesPlan:
+    """The header-only pass of :func:`combine_series`: what to stack, in which order, where.
+
+    Attributes
+    ----------
+    headers : tuple of SliceHeader
+        The slices in array order (sorted along the normal, duplicates left out).
+    geometry : StackGeometry
+        The validated geometry; ``geometry.affine`` is the volume's affine.
+    dropped : tuple of Dropped
+        Exact duplicates left out.
+    """
+
+    headers: tuple[SliceHeader, ...]
+    geometry: StackGeometry
+    dropped: tuple[Dropped, ...]
+
+
+def plan_series(
+    sources: SeriesSource,
+    *,
+    rtol: float = 0.1,
+    atol: float = 0.01,
+    allow_shear: bool = False,
+    check_instance_numbers: bool = False,
+) -> SeriesPlan:
+    """Read, sort and validate the slice headers of ``sources``; no pixel is decoded.
+
+    Takes the arguments of :func:`combine_series` and raises its errors.
+    Only exact duplicates (same position) are decoded, to compare them.
+    """
     headers = collect_headers(sources)
     for header in headers:
         if header.number_of_frames > 1 and not header.enhanced:
@@ -281,12 +344,20 @@ def combine_series(
     geometry = plan_geometry(ordered, rtol=rtol, atol=atol, allow_shear=allow_shear)
     if check_instance_numbers:
         check_ends(ordered)
-    array = _allocate(ordered)
-    _fill(ordered, array, workers)
+    return SeriesPlan(headers=tuple(ordered), geometry=geometry, dropped=tuple(dropped))
+
+
+def describe_volume(
+    plan: SeriesPlan, *, shape: tuple[int, ...], dtype: str, values: str
+) -> VolumeHeader:
+    """The header of the volume that ``plan`` stacks into an array of ``shape`` and ``dtype``."""
+    ordered = plan.headers
+    geometry = plan.geometry
+    dropped = plan.dropped
     first = ordered[0]
-    described = VolumeHeader(
-        shape=tuple(array.shape),
-        dtype=array.dtype.str,
+    return VolumeHeader(
+        shape=shape,
+        dtype=dtype,
         values=values,
         coordinate_system="LPS",
         series_instance_uid=first.series_instance_uid,
@@ -312,7 +383,6 @@ def combine_series(
         rescale_intercepts=tuple(h.rescale_intercept for h in ordered),
         dropped=tuple(dropped),
     )
-    return Volume(array=array, affine=geometry.affine, header=described)
 
 
 def _allocate(headers: Sequence[SliceHeader]) -> NDArray[Any]:
