@@ -56,6 +56,12 @@ class Image:
         options.update(kwargs)
         return json.dumps(self.header, **options)
 
+    def _repr_html_(self) -> str:
+        """The middle frame and the key header fields, for Jupyter."""
+        from .._display import image_html
+
+        return image_html(self)
+
 
 class HasArray(Protocol):
     """Anything with an ``array`` attribute: an :class:`Image`, a volume."""

@@ -167,6 +167,12 @@ class Volume:
         view: NDArray[Any] = self.array.transpose(2, 1, 0, 3)
         return view[..., 0] if view.shape[3] == 1 else view
 
+    def _repr_html_(self) -> str:
+        """Three orthogonal middle slices and the key header fields, for Jupyter."""
+        from .._display import volume_html
+
+        return volume_html(self)
+
 
 def _sources_of(sources: SeriesSource) -> tuple[list[SourceLike], bool]:
     """The images to read, and whether they were found by walking a folder."""
