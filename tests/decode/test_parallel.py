@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from numpy.typing import NDArray
 
 import dicomnp
 from dicomnp.decode.parallel import FrameTask, decode_task, decode_tasks, resolve_workers
+from dicomnp.decode.workers import WorkerDied
 from support.build import image_dataset, to_bytes
 
 RNG = np.random.default_rng(5)
@@ -79,3 +81,13 @@ def test_resolve_workers() -> None:
     assert resolve_workers(None, 2**30, compressed=True) >= 1
     with pytest.raises(ValueError, match="at least 1"):
         resolve_workers(0, 10, compressed=True)
+
+
+def test_a_worker_that_dies_is_a_dicomnp_error(tmp_path: Path) -> None:
+    paths, _ = _files(tmp_path, 3)
+    tasks = [FrameTask(path, (0,)) for path in paths]
+    # os._exit(3) ends the worker that receives it, without an answer
+    with pytest.raises(WorkerDied, match="ended unexpectedly"):
+        decode_tasks([3, 3, 3], lambda index, result: None, workers=2, local=str, remote=os._exit)
+    assert multiprocessing.active_children() == []
+    decode_tasks(tasks, lambda index, frames: None, workers=2)  # a new pool works again

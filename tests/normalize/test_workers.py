@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +73,17 @@ def test_a_corrupt_frame_in_a_worker_raises_a_dicomnp_error(tmp_path: Path) -> N
     with pytest.raises(dicomnp.DicomNumpyError, match=r"broken\.dcm"):
         dicomnp.to_array(path, workers=2)
     assert multiprocessing.active_children() == []
+
+
+def test_a_script_without_a_main_guard_runs_once(j2k_multiframe: Path, tmp_path: Path) -> None:
+    script = tmp_path / "convert.py"
+    script.write_text(
+        "import dicomnp\n"
+        f"array = dicomnp.to_array({str(j2k_multiframe)!r}, workers=2)\n"
+        "print('shape', array.shape)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["shape (6, 33, 40, 1)"]

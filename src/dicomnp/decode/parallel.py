@@ -1,21 +1,20 @@
 """Decoding frames of many files, or many frames of one file, on every core.
 
 The pylibjpeg codecs hold the GIL, so threads do not help them; this module
-uses worker processes started with the ``spawn`` method (safe in notebooks
-and threaded programs). The calling process decodes too, from the other end
+uses worker processes (:mod:`.workers`: plain interpreters that import only
+dicomnp, safe in notebooks, scripts without a main guard and threaded
+programs). The calling process decodes too, from the other end
 of the same queue of tasks, so work starts at once while the workers start
 up, and nobody idles at the end. Workers send each task's stored frames back
-as an array; the caller's ``sink`` puts them in place. The pool is shut down
+as an array; the caller's ``sink`` puts them in place. The workers are ended
 before returning, also when a frame fails: no process is left behind.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from numpy.typing import NDArray
 
 from .._source import open_source
 from .frames import open_frames
+from .workers import WorkerPool
 
 __all__ = ["FrameTask", "decode_tasks", "resolve_workers"]
 
@@ -72,24 +72,29 @@ def resolve_workers(workers: int | None, pixels: int, *, compressed: bool) -> in
 
 
 def decode_tasks(
-    tasks: Sequence[FrameTask],
-    sink: Callable[[int, NDArray[Any]], None],
+    tasks: Sequence[Any],
+    sink: Callable[[int, Any], None],
     *,
     workers: int,
-    local: Callable[[FrameTask], NDArray[Any]] = decode_task,
+    local: Callable[[Any], Any] = decode_task,
+    remote: Callable[[Any], Any] = decode_task,
 ) -> None:
-    """Decode every task, calling ``sink(task_index, frames)`` in this process for each.
+    """Run every task, calling ``sink(task_index, result)`` in this process for each.
 
     Parameters
     ----------
-    tasks : sequence of FrameTask
-        The work; each result is passed to ``sink`` with the task's index.
+    tasks : sequence
+        The work, picklable; each result is passed to ``sink`` with the
+        task's index. :class:`FrameTask` by default.
     sink : callable
-        Receives each task's decoded frames, in completion order.
+        Receives each task's result, in completion order.
     workers : int
-        Processes in all, this one included: 1 decodes here only.
+        Processes in all, this one included: 1 runs everything here.
     local : callable, optional
-        How this process decodes a task (e.g. reusing a decoder it holds).
+        How this process runs a task (e.g. reusing a decoder it holds).
+    remote : callable, optional
+        How a worker process runs a task: a module-level function, so that
+        it can be pickled. :func:`decode_task` by default.
 
     Raises
     ------
@@ -102,21 +107,22 @@ def decode_tasks(
             sink(index, local(task))
         return
     helpers = min(workers - 1, len(tasks) - 1)
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=helpers, mp_context=context)
-    in_flight: dict[Future[NDArray[Any]], int] = {}
-    try:
-        while queue or in_flight:
-            while queue and len(in_flight) < 2 * helpers:
+    with WorkerPool(helpers) as pool:
+        outstanding = 0
+        while queue or outstanding:
+            while queue and pool.idle:
                 index, task = queue.popleft()
-                in_flight[pool.submit(decode_task, task)] = index
-            for future in [future for future in in_flight if future.done()]:
-                sink(in_flight.pop(future), future.result())
+                pool.submit(remote, task, index)
+                outstanding += 1
+            while outstanding and (done := pool.collect(block=False)) is not None:
+                outstanding -= 1
+                sink(*done)
             if queue:
                 # this process works from the far end of the queue
                 index, task = queue.pop()
                 sink(index, local(task))
-            elif in_flight:
-                wait(in_flight, return_when=FIRST_COMPLETED)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+            elif outstanding:
+                done = pool.collect(block=True)
+                assert done is not None
+                outstanding -= 1
+                sink(*done)

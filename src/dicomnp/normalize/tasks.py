@@ -1,0 +1,57 @@
+"""Rendering frames in another process: the picklable unit of work and its runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._source import open_source
+from ..decode import open_frames
+from .options import Padding, RenderOptions
+from .renderer import FrameRenderer
+
+__all__ = ["RenderTask", "render_task"]
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """Frames of one file to decode and render, with the options to render them by."""
+
+    path: str
+    frames: tuple[int, ...]
+    options: RenderOptions
+
+
+def render_task(
+    task: RenderTask,
+) -> tuple[NDArray[Any], NDArray[np.bool_] | None]:
+    """Decode and render ``task.frames`` of ``task.path``, as the calling process would.
+
+    Returns the frames, shaped ``(frames, rows, columns, samples)``, and with
+    ``padding="mask"`` their masks, shaped ``(frames, rows, columns)``.
+    Lossy data are not refused here: the caller refused them before
+    splitting the work.
+    """
+    with open_source(task.path) as opened:
+        renderer = FrameRenderer(
+            open_frames(opened),
+            opened.dataset,
+            task.frames,
+            task.options,
+            little_endian=opened.syntax.little_endian,
+            name=opened.name,
+        )
+        plan = renderer.plan
+        count = len(task.frames)
+        out = np.empty((count, *plan.frame_shape), dtype=plan.dtype)
+        masks = None
+        if task.options.padding is Padding.MASK:
+            masks = np.zeros((count, plan.info.rows, plan.info.columns), dtype=bool)
+        for position in range(count):
+            renderer.render_into(
+                position, out[position], None if masks is None else masks[position]
+            )
+    return out, masks
