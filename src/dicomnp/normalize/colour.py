@@ -23,6 +23,7 @@ Bits Stored, so they work for any sample depth.
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from typing import Any
 
@@ -111,6 +112,9 @@ def ybr_to_rgb(values: NDArray[Any], bits: int, *, partial: bool, out: NDArray[A
     >>> out.tolist()
     [[[254, 0, 0]]]
     """
+    if not partial and bits == 8 and values.dtype == np.uint8:
+        _ybr_full_8_bit_to_rgb(values, out)
+        return
     half = float(1 << (bits - 1))
     top = float((1 << bits) - 1)
     samples = values.astype(np.float64)
@@ -126,3 +130,37 @@ def ybr_to_rgb(values: NDArray[Any], bits: int, *, partial: bool, out: NDArray[A
     np.floor(rgb, out=rgb)
     np.clip(rgb, 0.0, top, out=rgb)
     out[...] = rgb
+
+
+@functools.cache
+def _full_8_bit_tables() -> tuple[NDArray[np.int16], NDArray[np.int16], NDArray[np.int16]]:
+    """Integer chroma terms of the YBR_FULL inverse for 8-bit samples, rounded half up.
+
+    Y is an integer, so ``floor(Y + x + 0.5) == Y + floor(x + 0.5)``: adding
+    these to Y gives exactly what the float formula gives. Returned read-only:
+    R's term by Cr, B's by Cb, and G's by ``Cb * 256 + Cr``.
+    """
+    chroma = np.arange(256, dtype=np.float64) - 128.0
+    red = np.floor(_FULL_TO_RGB[0, 2] * chroma + 0.5).astype(np.int16)
+    blue = np.floor(_FULL_TO_RGB[2, 1] * chroma + 0.5).astype(np.int16)
+    green_float = _FULL_TO_RGB[1, 1] * chroma[:, None] + _FULL_TO_RGB[1, 2] * chroma[None, :]
+    green = np.floor(green_float + 0.5).astype(np.int16).reshape(-1)
+    for table in (red, blue, green):
+        table.flags.writeable = False
+    return red, blue, green
+
+
+def _ybr_full_8_bit_to_rgb(values: NDArray[Any], out: NDArray[Any]) -> None:
+    """YBR_FULL to RGB for 8-bit samples through integer tables (no float pass)."""
+    red, blue, green = _full_8_bit_tables()
+    luma = values[..., 0].astype(np.int16)
+    cb = values[..., 1]
+    cr = values[..., 2]
+    pair = cb.astype(np.uint16)
+    pair <<= 8
+    pair |= cr
+    channels = (red[cr], green[pair], blue[cb])  # computed before out (may be values) changes
+    for index, term in enumerate(channels):
+        term += luma
+        np.clip(term, 0, 255, out=term)
+        out[..., index] = term
