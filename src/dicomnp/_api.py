@@ -15,6 +15,8 @@ from numpy.typing import NDArray
 
 from ._source import OpenSource, SourceLike, open_source
 from .decode import FrameSelection, open_frames, select_frames
+from .decode.frames import locate_frames
+from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
 from .decode.parallel import FrameTask, decode_tasks, resolve_workers
 from .normalize import (
     FrameRenderer,
@@ -57,7 +59,15 @@ def _keeps_frame_axis(frames: FrameSelection, count: int) -> bool:
 class _Rendering:
     """An opened source with its plan, ready to render frames."""
 
-    def __init__(self, opened: OpenSource, frames: FrameSelection, options: RenderOptions) -> None:
+    def __init__(
+        self,
+        opened: OpenSource,
+        frames: FrameSelection,
+        options: RenderOptions,
+        max_bytes: int | None,
+        *,
+        one_at_a_time: bool = False,
+    ) -> None:
         self.opened = opened
         self.lossy = assess_lossy(opened.dataset, opened.syntax)
         if not options.allow_lossy:
@@ -74,13 +84,24 @@ class _Rendering:
             name=opened.name,
         )
         self.plan: RenderPlan = self.renderer.plan
+        # Refused from the header, before anything is decoded or allocated.
+        plan = self.plan
+        count = 1 if one_at_a_time else len(self.indices)
+        mask = count * plan.info.rows * plan.info.columns if options.padding is Padding.MASK else 0
+        check_output_size(
+            (count, *plan.frame_shape), plan.dtype, max_bytes, opened.name, extra=mask
+        )
+        locate_frames(decoder, self.indices)
 
     def render_all(self, want_mask: bool, workers: int | None = None) -> Image:
         plan = self.plan
         count = len(self.indices)
-        array = np.empty((count, *plan.frame_shape), dtype=plan.dtype)
+        name = self.opened.name
+        array = allocate((count, *plan.frame_shape), plan.dtype, name)
         mask = (
-            np.zeros((count, plan.info.rows, plan.info.columns), dtype=bool) if want_mask else None
+            allocate((count, plan.info.rows, plan.info.columns), bool, name, zeros=True)
+            if want_mask
+            else None
         )
         processes = self._processes(workers)
         if processes > 1:
@@ -155,6 +176,7 @@ def read(
     window: tuple[float, float] | None = None,
     display_bits: int = 8,
     workers: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> Image:
     """Decode and render one instance, with the header that describes the array.
 
@@ -196,6 +218,11 @@ def read(
         included. None (default) uses every core when there are at least
         8 Mi compressed pixels to decode, else 1; 1 decodes in this process.
         Native data and in-memory sources always decode in this process.
+    max_bytes : int or None, optional
+        The largest output, in bytes, to allocate: the array plus the mask
+        (default ``2**34``, 16 GiB); None for no limit. Checked from the
+        header before anything is decoded, so a header that claims more
+        than the caller accepts costs nothing.
 
     Returns
     -------
@@ -207,6 +234,9 @@ def read(
     LossyDataError
         The header says the data are lossy and ``allow_lossy`` is false; raised
         before anything is decoded. ``http_status`` is 406.
+    OutputTooLargeError
+        The output would be larger than ``max_bytes``; raised before anything
+        is decoded.
     InvalidOptionError
         An option is unknown or out of range.
     DicomNumpyError
@@ -234,8 +264,9 @@ def read(
         window=window,
         display_bits=display_bits,
     )
+    limit = check_max_bytes(max_bytes)
     with open_source(source) as opened:
-        rendering = _Rendering(opened, frames, options)
+        rendering = _Rendering(opened, frames, options, limit)
         return rendering.render_all(options.padding is Padding.MASK, workers)
 
 
@@ -252,6 +283,7 @@ def to_array(
     window: tuple[float, float] | None = ...,
     display_bits: int = ...,
     workers: int | None = ...,
+    max_bytes: int | None = ...,
 ) -> NDArray[Any]: ...
 
 
@@ -268,6 +300,7 @@ def to_array(
     window: tuple[float, float] | None = ...,
     display_bits: int = ...,
     workers: int | None = ...,
+    max_bytes: int | None = ...,
 ) -> Masked: ...
 
 
@@ -283,6 +316,7 @@ def to_array(
     window: tuple[float, float] | None = None,
     display_bits: int = 8,
     workers: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> Union[NDArray[Any], Masked]:
     """Decode and render one instance to a NumPy array (DESIGN.md section 3).
 
@@ -322,6 +356,7 @@ def to_array(
         window=window,
         display_bits=display_bits,
         workers=workers,
+        max_bytes=max_bytes,
     )
     if image.mask is not None:
         return image.array, image.mask
@@ -340,6 +375,7 @@ def iter_frames(
     voi_index: int = ...,
     window: tuple[float, float] | None = ...,
     display_bits: int = ...,
+    max_bytes: int | None = ...,
 ) -> Iterator[NDArray[Any]]: ...
 
 
@@ -355,6 +391,7 @@ def iter_frames(
     voi_index: int = ...,
     window: tuple[float, float] | None = ...,
     display_bits: int = ...,
+    max_bytes: int | None = ...,
 ) -> Iterator[Masked]: ...
 
 
@@ -369,12 +406,14 @@ def iter_frames(
     voi_index: int = 0,
     window: tuple[float, float] | None = None,
     display_bits: int = 8,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> Union[Iterator[NDArray[Any]], Iterator[Masked]]:
     """Render the requested frames one at a time, decoding each only when asked for.
 
-    Takes the options of :func:`read`. Options are checked at once; the source
-    is opened, and lossy data refused, when the first frame is requested. The
-    file stays open until the iterator is exhausted or closed.
+    Takes the options of :func:`read`; ``max_bytes`` bounds each frame (and
+    its mask). Options are checked at once; the source is opened, and lossy
+    data refused, when the first frame is requested. The file stays open
+    until the iterator is exhausted or closed.
 
     Yields
     ------
@@ -398,16 +437,21 @@ def iter_frames(
         window=window,
         display_bits=display_bits,
     )
-    return _frames(source, frames, options)
+    limit = check_max_bytes(max_bytes)
+    return _frames(source, frames, options, limit)
 
 
-def _frames(source: SourceLike, frames: FrameSelection, options: RenderOptions) -> Iterator[Any]:
+def _frames(
+    source: SourceLike, frames: FrameSelection, options: RenderOptions, max_bytes: int | None
+) -> Iterator[Any]:
     with open_source(source) as opened:
-        rendering = _Rendering(opened, frames, options)
+        rendering = _Rendering(opened, frames, options, max_bytes, one_at_a_time=True)
         plan = rendering.plan
         want_mask = options.padding is Padding.MASK
         for position in range(len(rendering.indices)):
-            out = np.empty(plan.frame_shape, dtype=plan.dtype)
-            mask = np.zeros(plan.frame_shape[:2], dtype=bool) if want_mask else None
+            out = allocate(plan.frame_shape, plan.dtype, opened.name)
+            mask = (
+                allocate(plan.frame_shape[:2], bool, opened.name, zeros=True) if want_mask else None
+            )
             rendering.renderer.render_into(position, out, mask)
             yield out if mask is None else (out, mask)

@@ -25,6 +25,7 @@ __all__ = [
     "MultipleVolumesError",
     "NoPixelDataError",
     "NotDicomError",
+    "OutputTooLargeError",
     "SeriesError",
     "ShearedStackError",
     "TruncatedPixelDataError",
@@ -170,6 +171,35 @@ class TruncatedPixelDataError(CorruptPixelDataError):
 
 class CorruptEncapsulationError(CorruptPixelDataError):
     """Encapsulated pixel data whose items or offset tables are malformed."""
+
+
+class OutputTooLargeError(DicomNumpyError):
+    """The output array would exceed the caller's ``max_bytes`` limit, or cannot be allocated.
+
+    Raised before anything is allocated. Pass a larger ``max_bytes`` (or
+    None for no limit) to accept the output.
+
+    Attributes
+    ----------
+    size : int or None
+        Bytes the output needs.
+    limit : int or None
+        The limit in force; None when the allocation itself failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        size: int | None = None,
+        limit: int | None = None,
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(message, path=path, frame=frame, tag=tag)
 
 
 class LossyDataError(DicomNumpyError):

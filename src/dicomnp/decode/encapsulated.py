@@ -9,6 +9,7 @@ those, and hands the codestream to the adapter of the syntax's codec.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,7 @@ class EncapsulatedFrames:
             name=name,
         )
         self._colour: str | None = None
+        self._pending: tuple[int, bytes | bytearray] | None = None
 
     @property
     def frame_count(self) -> int:
@@ -145,6 +147,34 @@ class EncapsulatedFrames:
         except DicomNumpyError:
             return b""  # decoding reports the problem; the declared model stands
 
+    def locate(self, indices: Sequence[int]) -> None:
+        """Find every frame of ``indices`` and check the first one's codestream header.
+
+        Called before the output is allocated, so that Number of Frames,
+        Rows and Columns that the fragments contradict are refused without
+        allocating what the header claims. Only item headers and the start
+        of one codestream are read.
+
+        Raises
+        ------
+        CorruptEncapsulationError, TruncatedPixelDataError
+            A frame cannot be found in the items.
+        CorruptPixelDataError
+            The first frame's codestream declares another size than the data set.
+        """
+        for index in indices:
+            self._table.fragments(index)
+        check = self._adapter.check_header
+        if check is None or not indices:
+            return
+        index = indices[0]
+        context = FrameContext(
+            path=self._name, frame=index, tag=self._pixel.tag, syntax=self._syntax.name
+        )
+        data = self._table.read(index)
+        check(bytes(data[:_HEAD]), self.info, context)
+        self._pending = (index, data)  # decoded next: not read twice
+
     def decode_into(self, index: int, out: NDArray[Any]) -> None:
         """Decode frame ``index`` (0-based) into ``out``.
 
@@ -168,7 +198,10 @@ class EncapsulatedFrames:
                 f"out must have shape {self.info.frame_shape} and dtype {self.info.dtype}, "
                 f"not {out.shape} and {out.dtype}"
             )
-        data = self._table.read(index)
+        pending, self._pending = self._pending, None
+        data = (
+            pending[1] if pending is not None and pending[0] == index else self._table.read(index)
+        )
         context = FrameContext(
             path=self._name, frame=index, tag=self._pixel.tag, syntax=self._syntax.name
         )

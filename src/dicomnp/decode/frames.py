@@ -8,20 +8,31 @@ from typing import Any, Protocol, Union
 
 from numpy.typing import NDArray
 
-from .._source import OpenSource
-from .._syntaxes import Codec
+from .._source import OpenSource, PixelElement
+from .._syntaxes import Codec, TransferSyntax
 from ..errors import (
     CorruptEncapsulationError,
     CorruptPixelDataError,
     FrameIndexError,
     NoPixelDataError,
+    TruncatedPixelDataError,
     UnsupportedTransferSyntaxError,
 )
 from .encapsulated import EncapsulatedFrames, adapter_for
-from .native import NativeFrames
+from .native import NativeFrames, check_native_size
 from .pixel_info import PixelInfo
 
-__all__ = ["FrameDecoder", "FrameSelection", "open_frames", "select_frames"]
+__all__ = [
+    "FrameDecoder",
+    "FrameSelection",
+    "check_declared_size",
+    "locate_frames",
+    "open_frames",
+    "select_frames",
+]
+
+_ITEM_HEADER = 8
+"""Bytes of an item tag and length: the least an encapsulated frame can occupy."""
 
 FrameSelection = Union[int, slice, Sequence[int], None]
 """Which frames to decode: one index, a slice, a sequence of indices, or all."""
@@ -102,6 +113,7 @@ def open_frames(source: OpenSource) -> FrameDecoder:
             path=source.name,
             tag=pixel.tag,
         )
+    check_declared_size(info, pixel, syntax, source.name)
     return EncapsulatedFrames(
         info,
         pixel,
@@ -110,6 +122,56 @@ def open_frames(source: OpenSource) -> FrameDecoder:
         dataset=source.dataset,
         name=source.name,
     )
+
+
+def check_declared_size(
+    info: PixelInfo, pixel: PixelElement, syntax: TransferSyntax, name: str
+) -> None:
+    """Refuse a header that declares more frames than the pixel element can hold.
+
+    Native data must hold every declared frame. Encapsulated data need at
+    least an item header for the Basic Offset Table and one per frame, so a
+    header that claims 100,000 frames in a few bytes is refused at once,
+    before anything is read or allocated.
+
+    Raises
+    ------
+    TruncatedPixelDataError
+        The pixel element is too short for the declared frames.
+    """
+    if syntax.no_pixel_data:
+        return
+    if syntax.codec is Codec.NATIVE:
+        if pixel.length is not None:
+            check_native_size(info, pixel, name)
+        return
+    needed = _ITEM_HEADER * (info.number_of_frames + 1)
+    if pixel.available < needed:
+        raise TruncatedPixelDataError(
+            f"{pixel.keyword} holds {pixel.available} bytes, too few for the items of "
+            f"{info.number_of_frames} frame(s) (NumberOfFrames), which need at least {needed}",
+            expected=needed,
+            actual=pixel.available,
+            path=name,
+            tag=pixel.tag,
+        )
+
+
+def locate_frames(decoder: FrameDecoder, indices: Sequence[int]) -> None:
+    """Check, before the output is allocated, that the frames ``indices`` can be found.
+
+    Encapsulated data: every requested frame is located in the fragments
+    (Number of Frames against the items and offset tables), and the first
+    one's codestream header is checked against the data set where the codec
+    allows it. Native data were checked when the decoder was made.
+
+    Raises
+    ------
+    CorruptEncapsulationError, TruncatedPixelDataError, CorruptPixelDataError
+        A frame cannot be found, or its codestream contradicts the data set.
+    """
+    if isinstance(decoder, EncapsulatedFrames):
+        decoder.locate(indices)
 
 
 def select_frames(frames: FrameSelection, count: int, name: str) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ from .._source import ByteReader, PixelElement
 from ..errors import TruncatedPixelDataError, UnsupportedPixelDataError
 from .pixel_info import PixelInfo
 
-__all__ = ["NativeFrames", "native_length"]
+__all__ = ["NativeFrames", "check_native_size", "native_length"]
 
 _HALF_SUBSAMPLED = frozenset({"YBR_FULL_422", "YBR_PARTIAL_422"})
 
@@ -33,6 +33,27 @@ def native_length(info: PixelInfo, frames: int | None = None) -> int:
     if info.bits_allocated == 1:
         return math.ceil(count * info.frame_pixels / 8)
     return count * _frame_bytes(info)
+
+
+def check_native_size(info: PixelInfo, pixel: PixelElement, name: str) -> None:
+    """Raise unless the pixel element holds the bytes of every declared frame.
+
+    Raises
+    ------
+    TruncatedPixelDataError
+        The value holds fewer bytes than the declared frames need.
+    """
+    expected = native_length(info)
+    if pixel.available < expected:
+        raise TruncatedPixelDataError(
+            f"{pixel.keyword} holds {pixel.available} bytes but "
+            f"{info.number_of_frames} frame(s) of {info.rows}x{info.columns}x"
+            f"{info.samples_per_pixel} at {info.bits_allocated} bits need {expected}",
+            expected=expected,
+            actual=pixel.available,
+            path=name,
+            tag=pixel.tag,
+        )
 
 
 def _frame_bytes(info: PixelInfo) -> int:
@@ -85,17 +106,7 @@ class NativeFrames:
                 path=name,
                 tag=pixel.tag,
             )
-        expected = native_length(info)
-        if pixel.available < expected:
-            raise TruncatedPixelDataError(
-                f"{pixel.keyword} holds {pixel.available} bytes but "
-                f"{info.number_of_frames} frame(s) of {info.rows}x{info.columns}x"
-                f"{info.samples_per_pixel} at {info.bits_allocated} bits need {expected}",
-                expected=expected,
-                actual=pixel.available,
-                path=name,
-                tag=pixel.tag,
-            )
+        check_native_size(info, pixel, name)
 
     @property
     def photometric_interpretation(self) -> str:

@@ -15,7 +15,11 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .._source import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PixelElement
-from ..errors import InvalidPixelMetadataError, UnsupportedPixelDataError
+from ..errors import (
+    InvalidPixelMetadataError,
+    TruncatedPixelDataError,
+    UnsupportedPixelDataError,
+)
 
 __all__ = ["PixelInfo"]
 
@@ -176,7 +180,7 @@ class PixelInfo:
                 path=name,
                 tag=_TAGS["Columns"],
             )
-        return cls(
+        info = cls(
             rows=rows,
             columns=columns,
             samples_per_pixel=samples,
@@ -189,6 +193,31 @@ class PixelInfo:
             number_of_frames=frames,
             float_data=float_data,
         )
+        info._check_frame_count(pixel, name)
+        return info
+
+    def _check_frame_count(self, pixel: PixelElement, name: str) -> None:
+        """Refuse a Number of Frames that no layout of the pixel element's bytes can hold.
+
+        Whatever the transfer syntax, a frame takes at least its native size
+        or, encapsulated, an 8-byte item header. A header claiming 100,000
+        frames in a few bytes is refused here, before anything iterates over
+        the frames or allocates for them; the decoders check the exact size.
+        """
+        frames = self.number_of_frames
+        pixels = self.rows * self.columns * frames  # one sample each: a bound for any layout
+        native = -(-pixels * self.bits_allocated // 8)
+        needed = min(native, 8 * (frames + 1))
+        if pixel.available < needed:
+            raise TruncatedPixelDataError(
+                f"{pixel.keyword} holds {pixel.available} bytes, too few for "
+                f"NumberOfFrames {frames} of {self.rows}x{self.columns} pixels, "
+                f"which need at least {needed}",
+                expected=needed,
+                actual=pixel.available,
+                path=name,
+                tag=_TAGS["NumberOfFrames"],
+            )
 
     @staticmethod
     def _check_bits(allocated: int, stored: int, high: int, representation: int, name: str) -> None:

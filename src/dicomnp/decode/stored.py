@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from .._source import SourceLike, open_source
-from .frames import FrameSelection, open_frames, select_frames
+from .frames import FrameSelection, locate_frames, open_frames, select_frames
+from .limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
 
 __all__ = ["PixelDescription", "StoredPixels", "decode_pixels"]
 
@@ -76,7 +76,9 @@ class StoredPixels:
     description: PixelDescription
 
 
-def decode_pixels(source: SourceLike, *, frames: FrameSelection = None) -> StoredPixels:
+def decode_pixels(
+    source: SourceLike, *, frames: FrameSelection = None, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> StoredPixels:
     """Decode stored pixel values, before any rendering rule.
 
     This is the decode layer on its own: values as the standard defines them
@@ -91,6 +93,9 @@ def decode_pixels(source: SourceLike, *, frames: FrameSelection = None) -> Store
     frames : int, slice, sequence of int or None, optional
         0-based frames to decode, in the order given; negative indices count
         from the end. None (the default) decodes every frame.
+    max_bytes : int or None, optional
+        The largest array, in bytes, to allocate (default ``2**34``, 16 GiB);
+        None for no limit. Checked from the header, before anything is decoded.
 
     Returns
     -------
@@ -105,6 +110,8 @@ def decode_pixels(source: SourceLike, *, frames: FrameSelection = None) -> Store
         the source is not DICOM, has no pixel data, declares inconsistent
         Image Pixel attributes, holds too few bytes, or uses a transfer
         syntax that cannot be decoded.
+    OutputTooLargeError
+        The array would be larger than ``max_bytes``.
 
     Examples
     --------
@@ -114,11 +121,15 @@ def decode_pixels(source: SourceLike, *, frames: FrameSelection = None) -> Store
     >>> stored.array.shape, stored.array.dtype.str
     ((1, 64, 64, 1), '<i2')
     """
+    limit = check_max_bytes(max_bytes)
     with open_source(source) as opened:
         decoder = open_frames(opened)
         info = decoder.info
         indices = select_frames(frames, decoder.frame_count, opened.name)
-        array = np.empty((len(indices), *info.frame_shape), dtype=info.dtype)
+        shape = (len(indices), *info.frame_shape)
+        check_output_size(shape, info.dtype, limit, opened.name)
+        locate_frames(decoder, indices)
+        array = allocate(shape, info.dtype, opened.name)
         for position, index in enumerate(indices):
             decoder.decode_into(index, array[position])
         stored_pi = info.photometric_interpretation

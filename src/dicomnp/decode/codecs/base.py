@@ -166,6 +166,16 @@ class CodecAdapter(Protocol):
         """Recognises a fragment that starts a frame from its first bytes, if possible."""
         ...
 
+    @property
+    def check_header(self) -> Callable[[bytes, PixelInfo, FrameContext], None] | None:
+        """Checks the start of a codestream against the data set before anything is allocated.
+
+        Given the first bytes of a frame, it raises when the codestream
+        declares a size the data set contradicts; None when the codec has no
+        header to check.
+        """
+        ...
+
     def colour_model(self, read_head: Callable[[], bytes], info: PixelInfo) -> str:
         """The colour model of decoded frames.
 

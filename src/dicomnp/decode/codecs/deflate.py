@@ -18,10 +18,13 @@ from ..pixel_info import PixelInfo
 from .base import FrameContext
 from .uncompressed import colour_model, decode_native_frame, frame_length
 
-__all__ = ["colour_model", "decode_into", "inflate", "starts_frame"]
+__all__ = ["check_header", "colour_model", "decode_into", "inflate", "starts_frame"]
 
 starts_frame = None
 """Deflated frames have no start marker."""
+
+check_header = None
+"""Native and deflated frames have no codestream header."""
 
 _RAW = -15
 _ANY_HEADER = 47  # 32 + 15: detect a zlib or gzip header

@@ -33,7 +33,7 @@ from ..pixel_info import PixelInfo
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
 from .jpeg_markers import parse_jpeg_header, starts_jpeg
 
-__all__ = ["colour_model", "decode_into", "starts_frame"]
+__all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,19 @@ def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
         found,
     )
     return found
+
+
+def check_header(head: bytes, info: PixelInfo, context: FrameContext) -> None:
+    """Raise when the frame header found in ``head`` contradicts the data set's size.
+
+    Nothing is raised when ``head`` holds no frame header, or one whose
+    number of lines is left to a DNL marker: decoding checks those.
+    """
+    header = parse_jpeg_header(head)
+    if header.sof is None or header.rows == 0:
+        return
+    found = (header.rows, header.columns, len(header.component_ids))
+    context.check_shape(found, info, "JPEG codestream")
 
 
 def decode_into(

@@ -29,7 +29,7 @@ from ..pixel_info import PixelInfo
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
 from .j2k_markers import parse_j2k_header, starts_j2k
 
-__all__ = ["colour_model", "decode_into", "starts_frame"]
+__all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,17 @@ def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
         )
         return "RGB"
     return stored
+
+
+def check_header(head: bytes, info: PixelInfo, context: FrameContext) -> None:
+    """Raise when the SIZ segment found in ``head`` contradicts the data set's size.
+
+    Nothing is raised when ``head`` holds no SIZ segment: decoding reports that.
+    """
+    header = parse_j2k_header(head)
+    if header is not None:
+        found = (header.rows, header.columns, header.components)
+        context.check_shape(found, info, "J2K codestream")
 
 
 def decode_into(

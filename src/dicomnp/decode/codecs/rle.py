@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from ..pixel_info import PixelInfo
 from .base import FrameContext, codec_failures, store_cells
 
-__all__ = ["colour_model", "decode_into", "starts_frame"]
+__all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
 
 PACKAGE = "pylibjpeg-rle"
 _HEADER = struct.Struct("<16L")
@@ -37,6 +37,10 @@ def starts_frame(head: bytes) -> bool:
         return False
     segments, first = struct.unpack_from("<2L", head)
     return bool(1 <= segments <= 15 and first == 64)
+
+
+check_header = None
+"""RLE frames have no size in their header; the decoded size is checked instead."""
 
 
 def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:

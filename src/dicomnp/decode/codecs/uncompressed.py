@@ -20,10 +20,20 @@ from ..native import NativeFrames, native_length
 from ..pixel_info import PixelInfo
 from .base import FrameContext
 
-__all__ = ["colour_model", "decode_into", "decode_native_frame", "frame_length", "starts_frame"]
+__all__ = [
+    "check_header",
+    "colour_model",
+    "decode_into",
+    "decode_native_frame",
+    "frame_length",
+    "starts_frame",
+]
 
 starts_frame = None
 """Native frames have no start marker."""
+
+check_header = None
+"""Native and deflated frames have no codestream header."""
 
 
 def frame_length(info: PixelInfo) -> int:
