@@ -1,0 +1,250 @@
+"""The ``dicomnp`` command: ``info`` on what a folder holds, ``convert`` to .npy, .npz or NIfTI.
+
+Run it as ``dicomnp`` (the console script) or ``python -m dicomnp``.
+
+Exit codes, for scripts:
+
+== ==========================================================================
+0  success
+1  the DICOM data cannot be read or stacked (every failing stack is reported)
+2  usage: unknown option, missing argument, PATH not found, bad option value
+3  lossy data refused (rule R6); pass ``--allow-lossy`` to convert it
+4  an optional package is missing (nibabel for NIfTI)
+5  the output cannot be written (exists without ``--force``, no such folder)
+70 an unexpected internal error (a bug: please report it; ``--debug`` shows
+   the traceback)
+== ==========================================================================
+
+Errors are written to standard error as one line, ``dicomnp: error: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from .. import __version__
+
+__all__ = ["EXIT_DATA", "EXIT_LOSSY", "EXIT_OK", "EXIT_OUTPUT", "EXIT_USAGE", "main"]
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_LOSSY = 3
+EXIT_MISSING = 4
+EXIT_OUTPUT = 5
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as written (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _stack_number(text: str) -> int:
+    return _workers(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``dicomnp`` command."""
+    parser = _Parser(
+        prog="dicomnp",
+        description="DICOM pixel data to NumPy arrays and volumes with trustworthy geometry.",
+        epilog="Exit codes: 0 ok, 1 unreadable or unstackable data, 2 usage, 3 lossy data "
+        "refused, 4 optional package missing, 5 output not written, 70 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"dicomnp {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    info = commands.add_parser(
+        "info",
+        help="list the series and stacks under PATH, from headers only",
+        description="List the series and stacks found under PATH (a folder or a file): "
+        "their shape, transfer syntaxes, whether they are lossy, any geometry problem and "
+        "why a series was split. Reads headers only; decodes no pixels.",
+    )
+    info.add_argument("path", metavar="PATH", help="a folder (walked) or a DICOM file")
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+    info.add_argument(
+        "--allow-shear", action="store_true", help="accept gantry-tilted stacks (sheared affine)"
+    )
+    _progress_options(info)
+
+    convert = commands.add_parser(
+        "convert",
+        help="write each stack under PATH as .npy (+ .json), .npz or .nii/.nii.gz",
+        description="Convert the stacks under PATH into volumes and write each one. "
+        "The format follows OUT's suffix (.npy, .npz, .nii, .nii.gz) or --format. "
+        "With several stacks, each file is named after OUT with the stack number "
+        "added (out-1.nii.gz, out-2.nii.gz; see 'dicomnp info'); when OUT is a folder, "
+        "files are named stack-N. A .npy or NIfTI file gets a JSON header beside it.",
+    )
+    convert.add_argument("path", metavar="PATH", help="a folder (walked) or a DICOM file")
+    convert.add_argument(
+        "-o", "--output", metavar="OUT", required=True, help="output file or folder"
+    )
+    convert.add_argument(
+        "--format",
+        choices=("npy", "npz", "nii", "nii.gz"),
+        help="output format (default: from OUT's suffix, else npy)",
+    )
+    convert.add_argument(
+        "--values",
+        choices=("stored", "modality", "display"),
+        default="stored",
+        help="stored values by the rules (default), modality values (e.g. Hounsfield "
+        "units) or display values (windowed, unsigned 8-bit)",
+    )
+    convert.add_argument(
+        "--allow-lossy", action="store_true", help="convert lossy-compressed data (rule R6)"
+    )
+    convert.add_argument(
+        "--workers", type=_workers, metavar="N", help="decode with N threads or processes"
+    )
+    convert.add_argument(
+        "--stack",
+        type=_stack_number,
+        action="append",
+        metavar="N",
+        help="convert only stack N as numbered by 'dicomnp info' (repeatable)",
+    )
+    convert.add_argument(
+        "--allow-shear", action="store_true", help="accept gantry-tilted stacks (sheared affine)"
+    )
+    convert.add_argument("--force", action="store_true", help="replace existing output files")
+    _progress_options(convert)
+    return parser
+
+
+def _progress_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no summary lines"
+    )
+
+
+def _error(message: str, stream: TextIO | None = None) -> None:
+    from ._catalog import one_line
+
+    (stream or sys.stderr).write(f"dicomnp: error: {one_line(message, 2000)}\n")
+
+
+def progress_bar(quiet: bool, description: str) -> Any:
+    """A function wrapping an iterable in a tqdm bar on a terminal; None otherwise.
+
+    Silent when ``quiet``, when standard error is not a terminal, or when tqdm
+    (the ``progress`` extra) is not installed.
+    """
+    import importlib.util
+
+    if quiet or not sys.stderr.isatty() or importlib.util.find_spec("tqdm") is None:
+        return None
+    from tqdm import tqdm
+
+    def wrap(items: Iterable[Any]) -> Iterable[Any]:
+        bar: Iterable[Any] = tqdm(
+            items, desc=description, unit="stack", leave=False, file=sys.stderr
+        )
+        return bar
+
+    return wrap
+
+
+def _code_of(exc: BaseException) -> int:
+    from ..errors import LossyDataError
+    from ._output import OutputError
+
+    if isinstance(exc, LossyDataError):
+        return EXIT_LOSSY
+    if isinstance(exc, OutputError):
+        return EXIT_MISSING if exc.missing_package else EXIT_OUTPUT
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, OSError):
+        return EXIT_OUTPUT
+    return EXIT_DATA
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``dicomnp`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dicomnp.cli import main
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_ct_series(folder, slices=4, rows=8, columns=8)
+    ...     main(["convert", folder, "-o", f"{folder}/ct.npy", "--quiet"])
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "info":
+            from ._commands import run_info
+
+            return run_info(args)
+        from ._commands import run_convert
+
+        return run_convert(args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        from ..errors import DicomNumpyError
+        from ._output import OutputError
+
+        known = (DicomNumpyError, OutputError, UsageError, OSError)
+        if isinstance(exc, known):
+            _error(str(exc) if not isinstance(exc, OSError) else _os_message(exc))
+            return _code_of(exc)
+        if args.debug:
+            raise
+        _error(f"internal error ({type(exc).__name__}: {exc}); run with --debug for details")
+        return EXIT_INTERNAL
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
+
+
+def print_json(document: Any) -> None:
+    """Print ``document`` as indented JSON on standard output."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def existing_path(text: str) -> Path:
+    """``text`` as a path that exists, else a UsageError."""
+    path = Path(text)
+    if not os.path.exists(path):
+        raise UsageError(f"{text}: no such file or folder")
+    return path

@@ -1,0 +1,230 @@
+"""What a path holds, from headers alone: series, stacks, syntaxes, lossiness, geometry.
+
+Stacks are numbered from 1 across all series in the order :func:`find_series`
+gives them; ``info`` shows these numbers and ``convert --stack`` takes them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydicom
+
+from .._syntaxes import lookup
+from ..errors import DicomNumpyError
+from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
+from ..volume.headers import SliceHeader, read_headers
+from ..volume.series import Series, SeriesCatalog, Stack, _split_series, find_series
+from ..volume.volume import SeriesPlan, plan_series
+
+__all__ = ["StackInfo", "catalog_of", "describe_stacks", "lossy_of"]
+
+_LOSSY_KEYWORDS = (
+    "SOPInstanceUID",
+    "LossyImageCompression",
+    "LossyImageCompressionMethod",
+    "LossyImageCompressionRatio",
+)
+
+
+@dataclass
+class StackInfo:
+    """One stack as ``info`` reports it.
+
+    Attributes
+    ----------
+    number : int
+        1-based, across all series.
+    shape : tuple of int
+        ``(slices, rows, columns, samples)``: slices after exact duplicates
+        are left out when the geometry is valid, else the images found.
+    geometry : str
+        ``"ok"`` or the problem, in one line.
+    plan : SeriesPlan or None
+        The validated plan, when the geometry is valid.
+    """
+
+    number: int
+    series: Series
+    stack: Stack
+    shape: tuple[int, int, int, int]
+    transfer_syntaxes: tuple[str, ...]
+    lossy: str
+    lossy_files: int
+    geometry: str
+    problem: DicomNumpyError | None = None
+    plan: SeriesPlan | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stack as plain JSON types."""
+        geometry: dict[str, Any] = {"ok": self.problem is None, "message": self.geometry}
+        if self.problem is not None:
+            geometry["error"] = type(self.problem).__name__
+        if self.plan is not None:
+            found = self.plan.geometry
+            geometry.update(
+                slice_spacing=found.slice_spacing,
+                affine_lps=found.affine.tolist(),
+                sheared=found.sheared,
+                dropped_duplicates=len(self.plan.dropped),
+            )
+        first = self.stack.headers[0]
+        return {
+            "stack": self.number,
+            "series_instance_uid": self.series.series_instance_uid,
+            "modality": self.series.modality,
+            "series_description": self.series.description,
+            "split_key": {name: _plain(value) for name, value in self.stack.key},
+            "shape": list(self.shape),
+            "files": len(self.stack.files),
+            "photometric_interpretation": first.photometric_interpretation,
+            "bits_stored": first.bits_stored,
+            "pixel_spacing": list(first.pixel_spacing) if first.pixel_spacing else None,
+            "transfer_syntaxes": list(self.transfer_syntaxes),
+            "lossy": self.lossy,
+            "lossy_files": self.lossy_files,
+            "geometry": geometry,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def catalog_of(path: Path) -> SeriesCatalog:
+    """The series under a folder, or in one file (an enhanced image may hold several stacks)."""
+    if path.is_dir():
+        return find_series(path)
+    headers = read_headers(os.fspath(path))
+    series = _split_series(headers[0].series_instance_uid, headers)
+    return SeriesCatalog(folder=os.fspath(path), series=(series,), skipped=())
+
+
+def numbered_stacks(catalog: SeriesCatalog) -> list[tuple[int, Series, Stack]]:
+    """Every stack with its number (from 1) and its series."""
+    found: list[tuple[int, Series, Stack]] = []
+    for series in catalog:
+        for stack in series.stacks:
+            found.append((len(found) + 1, series, stack))
+    return found
+
+
+def _files(stack: Stack) -> list[SliceHeader]:
+    """The first header of each file in the stack."""
+    seen: dict[str, SliceHeader] = {}
+    for header in stack.headers:
+        seen.setdefault(header.name, header)
+    return list(seen.values())
+
+
+def lossy_of(stack: Stack) -> list[tuple[SliceHeader, LossyAssessment, pydicom.Dataset]]:
+    """The lossy assessment of each file in the stack (RULES R6), reading a few attributes.
+
+    Only Lossy Image Compression and its method and ratio are read, not the pixels.
+    """
+    results = []
+    for header in _files(stack):
+        syntax = lookup(header.transfer_syntax_uid)
+        if syntax is None:
+            continue
+        dataset = pydicom.Dataset()
+        if isinstance(header.source, (str, os.PathLike)):
+            dataset = pydicom.dcmread(
+                header.source,
+                stop_before_pixels=True,
+                specific_tags=list(_LOSSY_KEYWORDS),
+                force=True,
+            )
+        elif isinstance(header.source, pydicom.Dataset):
+            dataset = header.source
+        results.append((header, assess_lossy(dataset, syntax), dataset))
+    return results
+
+
+def refuse_lossy_stack(stack: Stack) -> None:
+    """Raise LossyDataError for the first lossy file of ``stack``."""
+    for header, assessment, dataset in lossy_of(stack):
+        syntax = lookup(header.transfer_syntax_uid)
+        assert syntax is not None
+        refuse_lossy(assessment, dataset, syntax, header.name)
+
+
+def _lossy_summary(stack: Stack) -> tuple[str, int]:
+    assessed = lossy_of(stack)
+    lossy = [assessment for _, assessment, _ in assessed if assessment.lossy]
+    if not lossy:
+        return "no", 0
+    reason = lossy[0].evidence[0]
+    if len(lossy) == len(assessed):
+        return f"yes: {reason}", len(lossy)
+    return f"{len(lossy)} of {len(assessed)} files: {reason}", len(lossy)
+
+
+def describe_stacks(
+    catalog: SeriesCatalog,
+    *,
+    allow_shear: bool = False,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+) -> list[StackInfo]:
+    """Check every stack's geometry and lossiness from its headers; decode nothing.
+
+    Exact duplicates (same position) are the one exception: their pixels are
+    compared, as :func:`combine_series` does, to tell copies from conflicts.
+    """
+    stacks = numbered_stacks(catalog)
+    infos = []
+    for number, series, stack in progress(stacks) if progress else stacks:
+        first = stack.headers[0]
+        names = []
+        for header in stack.headers:
+            syntax = lookup(header.transfer_syntax_uid)
+            name = syntax.name if syntax else f"unknown ({header.transfer_syntax_uid})"
+            if name not in names:
+                names.append(name)
+        lossy, lossy_files = _lossy_summary(stack)
+        problem: DicomNumpyError | None = None
+        plan: SeriesPlan | None = None
+        try:
+            plan = plan_series(stack, allow_shear=allow_shear)
+        except DicomNumpyError as exc:
+            problem = exc
+        count = len(plan.headers) if plan is not None else len(stack.headers)
+        shape = (count, first.rows, first.columns, first.samples_per_pixel)
+        if plan is not None:
+            geometry = "ok"
+            if plan.geometry.sheared:
+                geometry += f", sheared by {plan.geometry.tilt_degrees:.2f} degrees of gantry tilt"
+            if plan.dropped:
+                geometry += f", {len(plan.dropped)} exact duplicate(s) left out"
+        else:
+            assert problem is not None
+            geometry = f"{type(problem).__name__}: {one_line(problem.detail)}"
+        infos.append(
+            StackInfo(
+                number=number,
+                series=series,
+                stack=stack,
+                shape=shape,
+                transfer_syntaxes=tuple(names),
+                lossy=lossy,
+                lossy_files=lossy_files,
+                geometry=geometry,
+                problem=problem,
+                plan=plan,
+            )
+        )
+    return infos
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` on one line, cut to about ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,105 @@
+"""``dicomnp info``: series, stacks, syntaxes, lossiness and geometry, from headers only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydicom.uid import RLELossless
+
+from support.series_build import geometry_series
+
+Runner = Callable[..., Any]
+
+
+def test_two_series_and_a_localizer_make_three_stacks_and_say_why(
+    two_series_and_a_localizer: Path, run: Runner
+) -> None:
+    result = run("info", two_series_and_a_localizer)
+    assert result.code == 0, result.err
+    assert result.err == ""
+    text = result.out
+    assert "2 series (one per Series Instance UID), 3 stack(s), 10 image file(s)" in text
+    assert "1 other file(s) skipped" in text
+    assert 'series 1: CT "AX HEAD"' in text
+    assert "2 stack(s), split by ImageType LOCALIZER" in text
+    stack_lines = [line.strip() for line in text.splitlines() if line.startswith("  stack ")]
+    assert len(stack_lines) == 3
+    assert stack_lines[0].startswith("stack 1 [ImageType LOCALIZER=False]: 5 x 8 x 6 x 1")
+    assert stack_lines[1].startswith("stack 2 [ImageType LOCALIZER=True]: 1 x 8 x 6 x 1")
+    assert stack_lines[2].startswith("stack 3: 4 x 6 x 6 x 1")
+    details = [line.strip() for line in text.splitlines() if line.startswith("    ")]
+    assert (
+        details
+        == [
+            "transfer syntax: Explicit VR Little Endian | lossy: no | geometry: ok",
+        ]
+        * 3
+    )
+    assert "README.txt: NotDicomError" in text
+
+
+def test_json_output_for_scripts(two_series_and_a_localizer: Path, run: Runner) -> None:
+    result = run("info", two_series_and_a_localizer, "--json")
+    assert result.code == 0
+    document = json.loads(result.out)
+    assert document["series"] == 2
+    stacks = document["stacks"]
+    assert [stack["stack"] for stack in stacks] == [1, 2, 3]
+    assert [stack["shape"] for stack in stacks] == [[5, 8, 6, 1], [1, 8, 6, 1], [4, 6, 6, 1]]
+    assert stacks[1]["split_key"] == {"ImageType LOCALIZER": True}
+    assert stacks[0]["geometry"]["ok"] is True
+    assert stacks[0]["geometry"]["slice_spacing"] == pytest.approx(2.0)
+    assert stacks[2]["geometry"]["slice_spacing"] == pytest.approx(3.0)
+    assert stacks[0]["transfer_syntaxes"] == ["Explicit VR Little Endian"]
+    assert stacks[0]["lossy"] == "no"
+    assert document["skipped"][0]["file"].endswith("README.txt")
+
+
+def test_reports_geometry_problems_without_failing(
+    tmp_path: Path, run: Runner, write_datasets: Callable[..., list[Path]]
+) -> None:
+    slices = geometry_series(6)
+    write_datasets(tmp_path, slices[:3] + slices[4:])
+    result = run("info", tmp_path)
+    assert result.code == 0
+    assert "geometry: MissingSliceError: 1 slice missing after index 2" in result.out
+
+
+def test_reports_syntaxes_and_lossiness(
+    tmp_path: Path, run: Runner, write_datasets: Callable[..., list[Path]]
+) -> None:
+    slices = geometry_series(4)
+    slices[0].compress(RLELossless, encoding_plugin="pydicom")
+    for ds in slices[2:]:
+        ds.LossyImageCompression = "01"
+    write_datasets(tmp_path, slices)
+    result = run("info", tmp_path)
+    assert result.code == 0
+    assert "transfer syntax: RLE Lossless; Explicit VR Little Endian" in result.out
+    assert "lossy: 2 of 4 files: Lossy Image Compression (0028,2110) is 01" in result.out
+
+
+def test_one_file(tmp_path: Path, run: Runner, write_datasets: Callable[..., list[Path]]) -> None:
+    (path,) = write_datasets(tmp_path, geometry_series(1))
+    result = run("info", path)
+    assert result.code == 0
+    assert "1 stack(s), 1 image file(s)" in result.out
+    assert "geometry: ok" in result.out
+
+
+def test_info_decodes_no_pixels(
+    two_series_and_a_localizer: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dicomnp.decode
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("info decoded pixels")
+
+    monkeypatch.setattr(dicomnp.decode, "open_frames", refuse)
+    monkeypatch.setattr("dicomnp.volume.volume.open_frames", refuse, raising=False)
+    result = run("info", two_series_and_a_localizer)
+    assert result.code == 0, result.err
