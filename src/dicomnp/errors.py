@@ -57,6 +57,17 @@ class DicomNumpyError(ValueError):
     ----------
     path, frame, tag
         As given; ``None`` when not applicable.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> try:
+    ...     dicomnp.read(b"hello")
+    ... except dicomnp.DicomNumpyError as error:
+    ...     print(type(error).__name__, isinstance(error, ValueError))
+    NotDicomError True
+    >>> str(dicomnp.DicomNumpyError("bad value", path="a.dcm", frame=2, tag=0x00280010))
+    'a.dcm: frame 2: (0028,0010): bad value'
     """
 
     def __init__(
@@ -107,19 +118,61 @@ def _rebuild(
 
 
 class NotDicomError(DicomNumpyError):
-    """The source is not a DICOM data set dicomnp can read."""
+    """The source is not a DICOM data set dicomnp can read.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> dicomnp.read(b"hello")
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.NotDicomError: <bytes>: not a DICOM file (no preamble, no image attributes)
+    """
 
 
 class NoPixelDataError(DicomNumpyError):
-    """The data set holds no Pixel Data, Float Pixel Data or Double Float Pixel Data."""
+    """The data set holds no Pixel Data, Float Pixel Data or Double Float Pixel Data.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> dataset = ct_slice()
+    >>> del dataset.PixelData
+    >>> dicomnp.read(dataset)
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.NoPixelDataError: <Dataset>: the data set has no pixel data element
+    """
 
 
 class InvalidPixelMetadataError(DicomNumpyError):
-    """A group 0028 attribute is missing, malformed or contradicts another one."""
+    """A group 0028 attribute is missing, malformed or contradicts another one.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> dataset = ct_slice()
+    >>> dataset.BitsStored = 20
+    >>> dicomnp.read(dataset)
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.InvalidPixelMetadataError: <Dataset>: (0028,0101): BitsStored 20 must be ...
+    """
 
 
 class UnsupportedPixelDataError(DicomNumpyError):
-    """Valid DICOM pixel data of a kind dicomnp does not decode."""
+    """Valid DICOM pixel data of a kind dicomnp does not decode.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> issubclass(dicomnp.UnsupportedTransferSyntaxError, dicomnp.UnsupportedPixelDataError)
+    True
+    >>> issubclass(dicomnp.MissingCodecError, dicomnp.UnsupportedPixelDataError)
+    True
+    """
 
 
 class UnsupportedTransferSyntaxError(UnsupportedPixelDataError):
@@ -130,17 +183,43 @@ class UnsupportedTransferSyntaxError(UnsupportedPixelDataError):
     http_status : int
         406, the status a DICOMweb server gives when it cannot provide the
         requested representation.
+
+    Examples
+    --------
+    >>> import pydicom
+    >>> import dicomnp
+    >>> try:
+    ...     dicomnp.read(pydicom.Dataset())
+    ... except dicomnp.UnsupportedTransferSyntaxError as error:
+    ...     print(error.http_status, error.tag == 0x00020010)
+    406 True
     """
 
     http_status = 406
 
 
 class MissingCodecError(UnsupportedPixelDataError, ImportError):
-    """The codec package needed for this transfer syntax is not installed."""
+    """The codec package needed for this transfer syntax is not installed.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> issubclass(dicomnp.MissingCodecError, ImportError)  # also caught as an ImportError
+    True
+    """
 
 
 class CorruptPixelDataError(DicomNumpyError):
-    """The pixel bytes cannot be decoded as the header describes them."""
+    """The pixel bytes cannot be decoded as the header describes them.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> issubclass(dicomnp.TruncatedPixelDataError, dicomnp.CorruptPixelDataError)
+    True
+    >>> issubclass(dicomnp.CorruptEncapsulationError, dicomnp.CorruptPixelDataError)
+    True
+    """
 
 
 class TruncatedPixelDataError(CorruptPixelDataError):
@@ -152,6 +231,18 @@ class TruncatedPixelDataError(CorruptPixelDataError):
         The number of bytes the header implies.
     actual : int or None
         The number of bytes present.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> dataset = ct_slice()
+    >>> dataset.PixelData = dataset.PixelData[:100]
+    >>> try:
+    ...     dicomnp.read(dataset)
+    ... except dicomnp.TruncatedPixelDataError as error:
+    ...     print(error.detail)
+    PixelData holds 100 bytes but 1 frame(s) of 64x64x1 at 16 bits need 8192
     """
 
     def __init__(
@@ -170,7 +261,15 @@ class TruncatedPixelDataError(CorruptPixelDataError):
 
 
 class CorruptEncapsulationError(CorruptPixelDataError):
-    """Encapsulated pixel data whose items or offset tables are malformed."""
+    """Encapsulated pixel data whose items or offset tables are malformed.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> error = dicomnp.CorruptEncapsulationError("item tag expected", path="a.dcm", frame=0)
+    >>> str(error), isinstance(error, dicomnp.CorruptPixelDataError)
+    ('a.dcm: frame 0: item tag expected', True)
+    """
 
 
 class OutputTooLargeError(DicomNumpyError):
@@ -185,6 +284,16 @@ class OutputTooLargeError(DicomNumpyError):
         Bytes the output needs.
     limit : int or None
         The limit in force; None when the allocation itself failed.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> try:
+    ...     dicomnp.read(ct_slice(), max_bytes=100)
+    ... except dicomnp.OutputTooLargeError as error:
+    ...     print(error.size, error.limit)
+    8192 100
     """
 
     def __init__(
@@ -226,6 +335,20 @@ class LossyDataError(DicomNumpyError):
         As given.
     transfer_syntax_uid, lossy_image_compression : str or None
         As given.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> dataset = ct_slice()
+    >>> dataset.LossyImageCompression = "01"
+    >>> try:
+    ...     dicomnp.read(dataset)
+    ... except dicomnp.LossyDataError as error:
+    ...     print(error.http_status, error.evidence)
+    406 ('Lossy Image Compression (0028,2110) is 01',)
+    >>> dicomnp.read(dataset, allow_lossy=True).header["lossy"]
+    True
     """
 
     http_status = 406
@@ -254,6 +377,16 @@ class InvalidOptionError(DicomNumpyError):
     ----------
     option : str or None
         The name of the keyword argument at fault.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> try:
+    ...     dicomnp.read(ct_slice(), values="raw")
+    ... except dicomnp.InvalidOptionError as error:
+    ...     print(error.option)
+    values
     """
 
     def __init__(
@@ -270,11 +403,29 @@ class InvalidOptionError(DicomNumpyError):
 
 
 class InvalidLutError(InvalidPixelMetadataError):
-    """A lookup table (palette, Modality LUT, VOI LUT) is malformed or inconsistent."""
+    """A lookup table (palette, Modality LUT, VOI LUT) is malformed or inconsistent.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> issubclass(dicomnp.InvalidLutError, dicomnp.InvalidPixelMetadataError)
+    True
+    """
 
 
 class FrameIndexError(DicomNumpyError, IndexError):
-    """A requested frame does not exist in the object."""
+    """A requested frame does not exist in the object.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> try:
+    ...     dicomnp.read(ct_slice(), frames=3)
+    ... except IndexError as error:  # a FrameIndexError is also an IndexError
+    ...     print(type(error).__name__, error.frame)
+    FrameIndexError 3
+    """
 
 
 class SeriesError(DicomNumpyError):
@@ -293,6 +444,14 @@ class SeriesError(DicomNumpyError):
     ----------
     files : tuple of str
         As given.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> dicomnp.combine_series([])
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.SeriesError: no DICOM images found
     """
 
     def __init__(
@@ -309,11 +468,33 @@ class SeriesError(DicomNumpyError):
 
 
 class InconsistentSeriesError(SeriesError):
-    """An attribute that must be equal in every slice differs (Rows, Pixel Spacing, ...)."""
+    """An attribute that must be equal in every slice differs (Rows, Pixel Spacing, ...).
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_series
+    >>> dicomnp.combine_series(ct_series(2, 8, 8) + ct_series(2, 8, 8))
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.InconsistentSeriesError: SeriesInstanceUID differs between slices: ...
+    """
 
 
 class GeometryError(SeriesError):
-    """Orientation or positions that do not describe one regular grid."""
+    """Orientation or positions that do not describe one regular grid.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_series
+    >>> slices = ct_series(3, 8, 8)
+    >>> del slices[1].ImageOrientationPatient
+    >>> dicomnp.combine_series(slices)
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.GeometryError: <Dataset>: ImageOrientationPatient is missing, ...
+    """
 
 
 class MissingSliceError(GeometryError):
@@ -324,6 +505,17 @@ class MissingSliceError(GeometryError):
     gaps : tuple of (int, float)
         For each gap, the array index of the slice before it and the number of
         slices that fit into it (not always a whole number).
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_series
+    >>> slices = ct_series(5, 8, 8)
+    >>> try:
+    ...     dicomnp.combine_series(slices[:2] + slices[3:])
+    ... except dicomnp.MissingSliceError as error:
+    ...     print(error.gaps)
+    ((1, 1.0),)
     """
 
     def __init__(
@@ -347,6 +539,21 @@ class ShearedStackError(GeometryError):
     ----------
     angle : float
         Degrees between the step from slice to slice and the slice normal.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_series
+    >>> slices = ct_series(3, 8, 8)
+    >>> for k, dataset in enumerate(slices):  # each slice 1 mm further back: a tilt
+    ...     dataset.ImagePositionPatient = [-4, -4 + k, 2 * k]
+    >>> try:
+    ...     dicomnp.combine_series(slices)
+    ... except dicomnp.ShearedStackError as error:
+    ...     print(round(error.angle, 2))
+    26.57
+    >>> dicomnp.combine_series(slices, allow_shear=True).header.sheared
+    True
     """
 
     def __init__(
@@ -364,7 +571,19 @@ class ShearedStackError(GeometryError):
 
 
 class DuplicateSliceError(SeriesError):
-    """Two different images share one slice position."""
+    """Two different images share one slice position.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_series
+    >>> slices = ct_series(3, 8, 8)
+    >>> slices[1].ImagePositionPatient = slices[0].ImagePositionPatient
+    >>> dicomnp.combine_series(slices)
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.DuplicateSliceError: 2 different images at position 0.0000 mm: ...
+    """
 
 
 class MultipleVolumesError(DuplicateSliceError):
@@ -374,6 +593,24 @@ class MultipleVolumesError(DuplicateSliceError):
     ----------
     keys : tuple of str
         The attributes whose values separate the volumes, e.g. ``("EchoNumbers",)``.
+
+    Examples
+    --------
+    >>> import copy
+    >>> import dicomnp
+    >>> from pydicom.uid import generate_uid
+    >>> from dicomnp.examples import ct_series
+    >>> first = ct_series(3, 8, 8)
+    >>> second = [copy.deepcopy(dataset) for dataset in first]
+    >>> for echo, datasets in ((1, first), (2, second)):
+    ...     for dataset in datasets:
+    ...         dataset.EchoNumbers = echo
+    ...         dataset.SOPInstanceUID = generate_uid()
+    >>> try:
+    ...     dicomnp.combine_series(first + second)
+    ... except dicomnp.DuplicateSliceError as error:  # MultipleVolumesError is one
+    ...     print(type(error).__name__)
+    MultipleVolumesError
     """
 
     def __init__(
