@@ -42,6 +42,14 @@ class PixelDescription:
         Frames declared by the data set (1 when Number of Frames is absent).
     frames : tuple of int
         The 0-based frame indices in the array, in array order.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> description = dicomnp.decode_pixels(ct_slice()).description
+    >>> description.dtype, description.bits_stored, description.photometric_interpretation
+    ('<i2', 16, 'MONOCHROME2')
     """
 
     transfer_syntax_uid: str
@@ -70,6 +78,14 @@ class StoredPixels:
         ``description.frames``, axis 3 holds the samples of each pixel.
     description : PixelDescription
         What the array holds.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> stored = dicomnp.decode_pixels(ct_slice())
+    >>> stored.array.shape, stored.array.dtype.name, stored.description.frames
+    ((1, 64, 64, 1), 'int16', (0,))
     """
 
     array: NDArray[Any]

@@ -34,6 +34,14 @@ class Image:
         With ``padding="mask"``: True where a pixel is padding, shaped like
         ``array`` without its last (sample) axis, so ``array[mask]`` gives
         the padding pixels. None otherwise.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_slice
+    >>> image = dicomnp.read(ct_slice(), padding="mask")
+    >>> image.array.shape, image.header["values"], image.mask.shape
+    ((64, 64, 1), 'stored', (64, 64))
     """
 
     array: NDArray[Any]

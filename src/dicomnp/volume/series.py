@@ -45,6 +45,18 @@ class Stack:
         ``(("EchoNumbers", 2),)``; empty when the series is one stack.
     headers : tuple of SliceHeader
         One per slice (per frame for multi-frame images), in file order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import dicomnp
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_ct_series(folder, slices=4, rows=8, columns=8)
+    ...     stack = dicomnp.find_series(folder)[0].stacks[0]
+    ...     volume = dicomnp.combine_series(stack)
+    >>> stack.key, len(stack.files), volume.array.shape
+    ((), 4, (4, 8, 8, 1))
     """
 
     series_instance_uid: str
@@ -87,7 +99,21 @@ class Series:
 
 @dataclass(frozen=True)
 class SeriesCatalog:
-    """What :func:`find_series` found: the series, and the files it skipped and why."""
+    """What :func:`find_series` found: the series, and the files it skipped and why.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import dicomnp
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_ct_series(folder, slices=4, rows=8, columns=8)
+    ...     catalog = dicomnp.find_series(folder)
+    >>> len(catalog), catalog[0].modality
+    (1, 'CT')
+    >>> print(catalog.summary().splitlines()[-1])
+       - 4 slice(s) of 8x8 in 4 file(s)
+    """
 
     folder: str
     series: tuple[Series, ...]
