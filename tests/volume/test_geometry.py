@@ -30,7 +30,8 @@ RNG = np.random.default_rng(5)
 
 def slice_ids(volume: dicomnp.Volume) -> list[int]:
     """Which built slice (k) sits at each array index."""
-    return [int(value - 1024) // 100 for value in volume.array[:, 0, 0, 0]]
+    offset = volume.header.value_offset
+    return [(int(value) - offset - 1024) // 100 for value in volume.array[:, 0, 0, 0]]
 
 
 def test_shuffled_axial_series_is_sorted_with_the_documented_affine() -> None:
@@ -38,7 +39,8 @@ def test_shuffled_axial_series_is_sorted_with_the_documented_affine() -> None:
     shuffled = [datasets[i] for i in RNG.permutation(20)]
     volume = combine_series(shuffled)
     assert volume.array.shape == (20, 8, 5, 1)
-    assert volume.array.dtype == np.int16
+    assert volume.array.dtype == np.uint16  # signed stored values, offset by 2**15 (R2)
+    assert volume.header.value_offset == 32768
     assert slice_ids(volume) == list(range(20))
     expected = np.array(
         [
@@ -339,10 +341,6 @@ def test_header_is_json_serialisable() -> None:
     assert len(loaded["positions"]) == 3
 
 
-@pytest.mark.skip(
-    reason="needs the normalize layer: combine_series(values='modality') renders through "
-    "dicomnp.to_array's per-frame renderer, which does not exist yet"
-)
 def test_per_slice_rescale_with_modality_values() -> None:
     datasets = geometry_series(3)
     for k, ds in enumerate(datasets):
@@ -354,6 +352,8 @@ def test_per_slice_rescale_with_modality_values() -> None:
     assert volume.header.values == "modality"
 
 
-def test_other_values_are_refused_until_the_normalize_layer_is_used() -> None:
-    with pytest.raises(ValueError, match="normalize layer"):
-        combine_series(geometry_series(2), values="display")
+def test_unknown_options_are_refused() -> None:
+    with pytest.raises(dicomnp.InvalidOptionError, match="values must be one of"):
+        combine_series(geometry_series(2), values="raw")  # type: ignore[arg-type]
+    with pytest.raises(dicomnp.InvalidOptionError, match="padding"):
+        combine_series(geometry_series(2), padding="blur")  # type: ignore[arg-type]

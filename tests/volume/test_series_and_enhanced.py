@@ -96,7 +96,7 @@ def test_enhanced_frames_are_sorted_by_plane_position() -> None:
     assert volume.array.shape == (6, 6, 4, 1)
     assert list(volume.header.frames) == [order.index(k) for k in range(6)]
     for slot, frame in enumerate(volume.header.frames):
-        assert int(volume.array[slot, 0, 0, 0]) == 1024 + 100 * frame
+        assert int(volume.array[slot, 0, 0, 0]) == 32768 + 1024 + 100 * frame
         np.testing.assert_allclose(volume.affine @ [slot, 0, 0, 1], [*positions[slot], 1])
     np.testing.assert_allclose(volume.affine[:3, 1], [0.0, 0.5, 0.0])
     np.testing.assert_allclose(volume.affine[:3, 2], [0.8, 0.0, 0.0])
@@ -113,7 +113,7 @@ def test_enhanced_frames_get_the_classic_validation() -> None:
 def test_enhanced_per_frame_rescale_is_reported() -> None:
     volume = combine_series(enhanced_image(_axial(3), slopes=[1.0, 2.0, 4.0]))
     assert volume.header.rescale_slopes == (1.0, 2.0, 4.0)
-    assert volume.array[2, 0, 0, 0] == 1024 + int(pattern(2, 6, 4)[0, 0])
+    assert volume.array[2, 0, 0, 0] == 32768 + 1024 + int(pattern(2, 6, 4)[0, 0])
 
 
 def test_enhanced_stacks_and_temporal_positions_are_several_volumes() -> None:

@@ -5,13 +5,14 @@ what the decode layer reports (stored values in their natural dtype and the
 colour model of the decoded samples) and from the header.
 """
 
-from .header import MEDIA_TYPE, build_header
+from .header import MEDIA_TYPE, build_header, describe_rendering
 from .image import HasArray, Image, to_npy
 from .lossy import LossyAssessment, assess_lossy, refuse_lossy
 from .options import Padding, PaddingLike, RenderOptions, Values, ValuesLike, Voi, VoiLike
 from .plan import plan_rendering
 from .render import Kind, RenderPlan
 from .renderer import FrameRenderer
+from .series import SliceOutput, series_dtype, slice_output
 
 __all__ = [
     "MEDIA_TYPE",
@@ -24,13 +25,17 @@ __all__ = [
     "PaddingLike",
     "RenderOptions",
     "RenderPlan",
+    "SliceOutput",
     "Values",
     "ValuesLike",
     "Voi",
     "VoiLike",
     "assess_lossy",
     "build_header",
+    "describe_rendering",
     "plan_rendering",
     "refuse_lossy",
+    "series_dtype",
+    "slice_output",
     "to_npy",
 ]

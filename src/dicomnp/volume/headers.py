@@ -15,11 +15,12 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from .._source import SourceLike, open_source
+from .._source import PixelElement, SourceLike, open_source
+from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
 
-__all__ = ["SliceHeader", "read_headers", "value_of"]
+__all__ = ["ParsedSource", "SliceHeader", "read_headers", "read_source", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,39 @@ class SliceHeader:
     def is_localizer(self) -> bool:
         """True when Image Type says LOCALIZER (a CT topogram or an MR scout)."""
         return "LOCALIZER" in self.image_type
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    """What opening a source found: kept so that it need not be parsed again.
+
+    Attributes
+    ----------
+    name : str
+        The source, for messages.
+    dataset : pydicom.Dataset
+        The data set without its pixel bytes.
+    syntax : TransferSyntax
+        Its transfer syntax.
+    pixel : PixelElement
+        Where the pixel element's value lies in the source.
+    info : PixelInfo
+        Its validated Image Pixel attributes.
+    path : str or None
+        The file's path when the source was a path.
+    """
+
+    name: str
+    dataset: Dataset = field(repr=False)
+    syntax: TransferSyntax
+    pixel: PixelElement
+    info: PixelInfo
+    path: str | None
+
+    @property
+    def reopenable(self) -> bool:
+        """True when the file can be read again from ``pixel`` without parsing its header."""
+        return self.path is not None and not self.syntax.deflated_dataset
 
 
 def value_of(dataset: Dataset, keyword: str) -> Any:
@@ -189,18 +223,31 @@ def read_headers(source: SourceLike) -> list[SliceHeader]:
     >>> header.position, header.pixel_spacing, header.dtype
     ((0.0, 0.0, 5.0), (0.5, 0.5), 'int16')
     """
+    return read_source(source)[0]
+
+
+def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
+    """:func:`read_headers`, and what was parsed to find them."""
     start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
     with open_source(source) as opened:
         dataset = opened.dataset
         info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
         base = _base_header(dataset, info, opened.name, source, opened.syntax.uid)
+        parsed = ParsedSource(
+            name=opened.name,
+            dataset=dataset,
+            syntax=opened.syntax,
+            pixel=opened.pixel,
+            info=info,
+            path=opened.path,
+        )
     if start is not None:
         source.seek(start)  # type: ignore[union-attr]
     if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
         from .enhanced import frame_headers
 
-        return frame_headers(dataset, base)
-    return [base]
+        return frame_headers(dataset, base), parsed
+    return [base], parsed
 
 
 def _base_header(

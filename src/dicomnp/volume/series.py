@@ -24,7 +24,7 @@ from .._source import SourceLike
 from ..errors import DicomNumpyError, GeometryError
 from .consistency import SPLIT_KEYS
 from .geometry import ORIENTATION_TOLERANCE
-from .headers import SliceHeader, read_headers
+from .headers import ParsedSource, SliceHeader, read_source
 
 __all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files"]
 
@@ -167,11 +167,16 @@ def iter_dicom_files(folder: str | os.PathLike[str]) -> Iterator[str]:
 
 
 def try_read_headers(
-    source: SourceLike, skipped: list[tuple[str, str]] | None = None
+    source: SourceLike,
+    skipped: list[tuple[str, str]] | None = None,
+    parsed: dict[int, ParsedSource] | None = None,
 ) -> list[SliceHeader] | None:
-    """The slice headers of ``source``, or None (logged, noted in ``skipped``) if not an image."""
+    """The slice headers of ``source``, or None (logged, noted in ``skipped``) if not an image.
+
+    When ``parsed`` is given, what was parsed is kept there under ``id(source)``.
+    """
     try:
-        headers = read_headers(source)
+        headers, found = read_source(source)
     except GeometryError:
         raise
     except DicomNumpyError as exc:
@@ -180,6 +185,8 @@ def try_read_headers(
         if headers and headers[0].sop_class_uid == _DICOMDIR_CLASS:
             reason = "a DICOMDIR"
         else:
+            if parsed is not None:
+                parsed[id(source)] = found
             return headers
     logger.info("skipped %s: %s", source, reason)
     if skipped is not None:

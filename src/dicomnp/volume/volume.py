@@ -1,9 +1,10 @@
 """The Volume value and :func:`combine_series`.
 
-``combine_series`` reads every header without pixel bytes, validates the
-slices as one regular grid (see :mod:`.geometry` and :mod:`.consistency`),
-allocates the output array once and decodes each slice straight into its
-place, optionally with a pool of threads.
+``combine_series`` reads every header without pixel bytes, refuses lossy
+data, validates the slices as one regular grid (see :mod:`.geometry` and
+:mod:`.consistency`), decides the output dtype from the headers, allocates
+the output array once and renders each slice straight into its place by the
+rules of :func:`dicomnp.to_array` (see :mod:`.rendering`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Union, cast
 
@@ -19,9 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
-from .._source import SourceLike, open_source
-from ..decode import FrameDecoder, open_frames
+from .._source import SourceLike
+from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
+from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
 from .geometry import (
     StackGeometry,
@@ -31,7 +32,17 @@ from .geometry import (
     sort_slices,
 )
 from .geometry import cosines as _cosines
-from .headers import SliceHeader, read_headers
+from .headers import ParsedSource, SliceHeader, read_source
+from .preflight import check_before_allocating
+from .rendering import (
+    SourceJob,
+    decode_stored,
+    parse_sources,
+    refuse_lossy_sources,
+    render_series,
+    series_output_dtype,
+    source_jobs,
+)
 from .series import Stack, iter_dicom_files, try_read_headers
 
 __all__ = [
@@ -79,7 +90,41 @@ class VolumeHeader:
     dropped : tuple of Dropped
         Exact duplicates left out.
     values : str
-        ``"stored"``: the array holds the stored values in their natural dtype.
+        ``"stored"``, ``"modality"`` or ``"display"``: what the array holds,
+        rendered as :func:`dicomnp.to_array` renders each slice.
+    dtype : str
+        The array's dtype. With ``values="modality"`` it holds every slice
+        exactly: float32 as soon as one slice's rescale is not integral.
+    rescale_slopes, rescale_intercepts, rescale_types
+        Per slice: Rescale Slope, Intercept and Type as the file gives them
+        (None when absent).
+    value_offset : int
+        The unsigned offset added to every stored value (rule R2, stored
+        values of signed data: ``2**(BitsStored-1)``), the same for all slices.
+    inverted : bool
+        MONOCHROME1 inverted to MONOCHROME2 (stored and display values).
+    output_photometric : str
+        ``"MONOCHROME2"`` or ``"RGB"``.
+    stored_from_array : tuple of (dict or None)
+        Per slice, ``{"scale": g, "offset": o}``: the stored value is
+        ``g * a + o`` for array value ``a`` (None when not affine: colour
+        conversions, palettes, modality and display values).
+    modality_from_array : tuple of (dict or None)
+        Per slice, ``{"scale": s, "offset": o}``: the modality (physical)
+        value is ``s * a + o`` (None for display values, colour, or a
+        Modality LUT Sequence). Compute both in a signed or float type.
+    windows : tuple
+        Per slice, the VOI window used (display values) or the first one the
+        file offers (None when there is none).
+    padding : tuple of (dict or None)
+        Per slice, Pixel Padding Value / Range Limit as stored and in output
+        values (see :func:`dicomnp.read`), None without padding.
+    padding_mode : str
+        ``"keep"``, ``"mask"`` (``Volume.mask`` is set) or ``"fill"``.
+    lossy : tuple of bool
+        Per slice, whether its pixel data are lossy (see ``allow_lossy``).
+    transfer_syntax_uids : tuple of str
+        Per slice, the transfer syntax of its file.
     """
 
     shape: tuple[int, ...]
@@ -108,6 +153,17 @@ class VolumeHeader:
     rescale_slopes: tuple[float | None, ...]
     rescale_intercepts: tuple[float | None, ...]
     dropped: tuple[Dropped, ...]
+    rescale_types: tuple[str | None, ...] = ()
+    value_offset: int = 0
+    inverted: bool = False
+    output_photometric: str = "MONOCHROME2"
+    stored_from_array: tuple[dict[str, Any] | None, ...] = ()
+    modality_from_array: tuple[dict[str, Any] | None, ...] = ()
+    windows: tuple[Any, ...] = ()
+    padding: tuple[dict[str, Any] | None, ...] = ()
+    padding_mode: str = "keep"
+    lossy: tuple[bool, ...] = ()
+    transfer_syntax_uids: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The header as a JSON-serialisable dict (tuples become lists)."""
@@ -125,7 +181,11 @@ class Volume:
     affine : numpy.ndarray
         4x4 float64 mapping ``(s, r, c, 1)`` to patient LPS mm.
     header : VolumeHeader
-        Per-slice positions and UIDs in array order, spacing and how it was found.
+        Per-slice positions and UIDs in array order, spacing and how it was
+        found, and how to get stored and physical values back per slice.
+    mask : numpy.ndarray of bool or None
+        With ``padding="mask"``: ``(slices, rows, columns)``, True at padding
+        pixels. None otherwise.
 
     Examples
     --------
@@ -142,6 +202,7 @@ class Volume:
     array: NDArray[Any]
     affine: NDArray[np.float64]
     header: VolumeHeader
+    mask: NDArray[np.bool_] | None = None
 
     @property
     def spacing(self) -> tuple[float, float, float]:
@@ -193,18 +254,24 @@ def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
     Files found by walking a folder that are not DICOM images are skipped
     (logged); a listed source that cannot be read raises.
     """
+    return _collect(sources, {})
+
+
+def _collect(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
+    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``."""
     if isinstance(sources, Stack):
         return list(sources.headers)
     items, walked = _sources_of(sources)
     headers: list[SliceHeader] = []
     for item in items:
         if walked:
-            found = try_read_headers(item)
+            found = try_read_headers(item, parsed=parsed)
             if found is None:
                 continue
             headers.extend(found)
         else:
-            headers.extend(read_headers(item))
+            read, parsed[id(item)] = read_source(item)
+            headers.extend(read)
     if not headers:
         raise SeriesError("no DICOM images found", files=[str(item) for item in items[:5]])
     return headers
@@ -218,7 +285,14 @@ def combine_series(
     allow_shear: bool = False,
     check_instance_numbers: bool = False,
     workers: int | None = None,
-    values: str = "stored",
+    values: ValuesLike = "stored",
+    allow_lossy: bool = False,
+    padding: PaddingLike = "keep",
+    voi: VoiLike = "window",
+    voi_index: int = 0,
+    window: tuple[float, float] | None = None,
+    display_bits: int = 8,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> Volume:
     """Stack the slices of one series, or the frames of an enhanced image, into a Volume.
 
@@ -244,18 +318,35 @@ def combine_series(
         Numbers (which must then run from 1 along the stack) and Images in
         Acquisition. Positions alone cannot reveal missing end slices.
     workers : int or None
-        Decode with this many threads; None or 1 decodes in this thread.
-    values : str
-        ``"stored"``: stored values in their natural dtype.
+        Compressed files on disk are decoded by this many processes, this
+        one included; anything else by this many threads. None (default)
+        uses every core for at least 8 Mi compressed pixels, else decodes in
+        this thread; 1 always decodes in this thread.
+    values, allow_lossy, padding, voi, voi_index, window, display_bits
+        As for :func:`dicomnp.read`: each slice is rendered exactly as
+        :func:`dicomnp.to_array` renders it. With ``values="modality"`` and a
+        rescale that differs per slice, the dtype holds every slice exactly
+        (float32 as soon as one slope or intercept is not a whole number).
+        ``padding="mask"`` sets ``Volume.mask``.
+    max_bytes : int or None
+        The largest array (plus mask), in bytes, to allocate (default
+        ``2**34``, 16 GiB); None for no limit. Checked from the headers,
+        before anything is decoded.
 
     Returns
     -------
     Volume
         ``array`` shaped ``(slices, rows, columns, samples)``, sorted along the
-        slice normal.
+        slice normal; ``header`` says per slice how to get stored and
+        physical values back.
 
     Raises
     ------
+    LossyDataError
+        A slice's header says its data are lossy and ``allow_lossy`` is
+        false; raised before anything is decoded.
+    InvalidOptionError
+        An option is unknown or out of range.
     InconsistentSeriesError
         Mixed series, modality, SOP class, size, bits, spacing or thickness,
         or a localizer among the slices.
@@ -277,25 +368,43 @@ def combine_series(
     ...
     dicomnp.errors.MissingSliceError: 1 slice missing after index 1: ...
     """
-    if values != "stored":
-        raise ValueError(
-            f"values={values!r} needs the normalize layer, which combine_series "
-            "does not use yet; only values='stored' is available"
-        )
+    options = RenderOptions.create(
+        values=values,
+        allow_lossy=allow_lossy,
+        padding=padding,
+        voi=voi,
+        voi_index=voi_index,
+        window=window,
+        display_bits=display_bits,
+    )
     plan = plan_series(
         sources,
         rtol=rtol,
         atol=atol,
         allow_shear=allow_shear,
         check_instance_numbers=check_instance_numbers,
+        allow_lossy=options.allow_lossy,
     )
-    ordered = list(plan.headers)
-    array = _allocate(ordered)
-    _fill(ordered, array, workers)
+    dtype = series_output_dtype(plan.jobs, options)
+    check_before_allocating(
+        plan.headers, dtype, check_max_bytes(max_bytes), mask=options.padding is Padding.MASK
+    )
+    first = plan.headers[0]
+    array = np.empty(
+        (len(plan.headers), first.rows, first.columns, 1 if first.samples_per_pixel == 1 else 3),
+        dtype=dtype,
+    )
+    mask = np.zeros(array.shape[:3], dtype=bool) if options.padding is Padding.MASK else None
+    rendered = render_series(plan.jobs, array, mask, options, workers)
     described = describe_volume(
-        plan, shape=tuple(array.shape), dtype=array.dtype.str, values=values
+        plan,
+        shape=tuple(array.shape),
+        dtype=array.dtype.str,
+        values=options.values.value,
+        rendered=rendered,
+        padding_mode=options.padding.value,
     )
-    return Volume(array=array, affine=plan.geometry.affine, header=described)
+    return Volume(array=array, affine=plan.geometry.affine, header=described, mask=mask)
 
 
 @dataclass(frozen=True)
@@ -310,11 +419,15 @@ class SeriesPlan:
         The validated geometry; ``geometry.affine`` is the volume's affine.
     dropped : tuple of Dropped
         Exact duplicates left out.
+    jobs : tuple of SourceJob
+        The slices grouped by source file, each with its parsed header, the
+        lossy assessment and the slots its frames fill.
     """
 
     headers: tuple[SliceHeader, ...]
     geometry: StackGeometry
     dropped: tuple[Dropped, ...]
+    jobs: tuple[SourceJob, ...] = ()
 
 
 def plan_series(
@@ -324,13 +437,19 @@ def plan_series(
     atol: float = 0.01,
     allow_shear: bool = False,
     check_instance_numbers: bool = False,
+    allow_lossy: bool = False,
 ) -> SeriesPlan:
     """Read, sort and validate the slice headers of ``sources``; no pixel is decoded.
 
     Takes the arguments of :func:`combine_series` and raises its errors.
+    Lossy data are refused first, from the headers, unless ``allow_lossy``.
     Only exact duplicates (same position) are decoded, to compare them.
     """
-    headers = collect_headers(sources)
+    parsed: dict[int, ParsedSource] = {}
+    headers = _collect(sources, parsed)
+    lossy = refuse_lossy_sources(
+        parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
+    )
     for header in headers:
         if header.number_of_frames > 1 and not header.enhanced:
             raise GeometryError(
@@ -350,13 +469,69 @@ def plan_series(
     geometry = plan_geometry(ordered, rtol=rtol, atol=atol, allow_shear=allow_shear)
     if check_instance_numbers:
         check_ends(ordered)
-    return SeriesPlan(headers=tuple(ordered), geometry=geometry, dropped=tuple(dropped))
+    return SeriesPlan(
+        headers=tuple(ordered),
+        geometry=geometry,
+        dropped=tuple(dropped),
+        jobs=tuple(source_jobs(ordered, parsed, lossy)),
+    )
+
+
+def _per_slot(plan: SeriesPlan, rendered: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The rendering fields of the volume header, per slice, from each source's description."""
+    count = len(plan.headers)
+    per_frame = {
+        "modality_from_array": "modality_from_array",
+        "rescale_types": "rescale_type",
+        "windows": "window",
+    }
+    per_source = {
+        "stored_from_array": "stored_from_array",
+        "padding": "padding",
+        "lossy": "lossy",
+        "transfer_syntax_uids": "transfer_syntax",
+    }
+    slots: dict[str, list[Any]] = {name: [None] * count for name in (*per_frame, *per_source)}
+    for job, described in zip(plan.jobs, rendered, strict=True):
+        for position, slot in enumerate(job.slots):
+            for name, key in per_frame.items():
+                slots[name][slot] = described[key][position]
+            for name, key in per_source.items():
+                slots[name][slot] = described[key]
+    first = rendered[0]
+    for described, job in zip(rendered, plan.jobs, strict=True):
+        for key in ("value_offset", "inverted", "output_photometric"):
+            if described[key] != first[key]:
+                raise InconsistentSeriesError(
+                    f"{key} differs between slices: {first[key]!r} in {plan.jobs[0].name}, "
+                    f"{described[key]!r} in {job.name}",
+                    files=[plan.jobs[0].name, job.name],
+                )
+    result: dict[str, Any] = {name: tuple(items) for name, items in slots.items()}
+    result.update(
+        value_offset=first["value_offset"],
+        inverted=first["inverted"],
+        output_photometric=first["output_photometric"],
+    )
+    return result
 
 
 def describe_volume(
-    plan: SeriesPlan, *, shape: tuple[int, ...], dtype: str, values: str
+    plan: SeriesPlan,
+    *,
+    shape: tuple[int, ...],
+    dtype: str,
+    values: str,
+    rendered: Sequence[dict[str, Any]] | None = None,
+    padding_mode: str = "keep",
 ) -> VolumeHeader:
-    """The header of the volume that ``plan`` stacks into an array of ``shape`` and ``dtype``."""
+    """The header of the volume that ``plan`` stacks into an array of ``shape`` and ``dtype``.
+
+    ``rendered`` holds how each of ``plan.jobs`` was rendered, as
+    :func:`~dicomnp.volume.rendering.render_series` returns it: the
+    rendering fields come from there.
+    """
+    rendering = _per_slot(plan, rendered) if rendered else {}
     ordered = plan.headers
     geometry = plan.geometry
     dropped = plan.dropped
@@ -388,57 +563,9 @@ def describe_volume(
         rescale_slopes=tuple(h.rescale_slope for h in ordered),
         rescale_intercepts=tuple(h.rescale_intercept for h in ordered),
         dropped=tuple(dropped),
+        padding_mode=padding_mode,
+        **rendering,
     )
-
-
-def _allocate(headers: Sequence[SliceHeader]) -> NDArray[Any]:
-    first = headers[0]
-    shape = (len(headers), first.rows, first.columns, first.samples_per_pixel)
-    return np.empty(shape, dtype=np.dtype(first.dtype))
-
-
-def _fill_slice(decoder: FrameDecoder, header: SliceHeader, out: NDArray[Any]) -> None:
-    """Write one slice into ``out``, shaped ``(rows, columns, samples)``.
-
-    The one place that turns a frame into output values: stored values
-    for now; the normalize layer's renderer goes here.
-    """
-    decoder.decode_into(header.frame, out)
-
-
-def _open_and_fill(source: SourceLike, jobs: Sequence[tuple[SliceHeader, NDArray[Any]]]) -> None:
-    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
-    with open_source(source) as opened:
-        decoder = open_frames(opened)
-        info = decoder.info
-        for header, out in jobs:
-            found = (info.rows, info.columns, info.samples_per_pixel, info.dtype.name)
-            wanted = (header.rows, header.columns, header.samples_per_pixel, header.dtype)
-            if found != wanted:
-                raise InconsistentSeriesError(
-                    f"the file changed since its header was read: {found} != {wanted}",
-                    files=[header.name],
-                    path=header.label,
-                )
-            _fill_slice(decoder, header, out)
-    if start is not None:
-        source.seek(start)  # type: ignore[union-attr]  # a file object can be read again
-
-
-def _fill(headers: Sequence[SliceHeader], array: NDArray[Any], workers: int | None) -> None:
-    """Decode every slice into its slot, one job per source file."""
-    groups: dict[int, tuple[SourceLike, list[tuple[SliceHeader, NDArray[Any]]]]] = {}
-    for slot, header in enumerate(headers):
-        entry = groups.setdefault(id(header.source), (header.source, []))
-        entry[1].append((header, array[slot]))
-    jobs = list(groups.values())
-    if workers is None or workers <= 1 or len(jobs) == 1:
-        for source, items in jobs:
-            _open_and_fill(source, items)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(lambda job: _open_and_fill(*job), jobs):
-            pass
 
 
 def _same_pixels(a: SliceHeader, b: SliceHeader) -> bool:
@@ -450,7 +577,4 @@ def _same_pixels(a: SliceHeader, b: SliceHeader) -> bool:
         b.dtype,
     ):
         return False
-    buffers = [np.empty((h.rows, h.columns, h.samples_per_pixel), dtype=h.dtype) for h in (a, b)]
-    for header, buffer in zip((a, b), buffers, strict=True):
-        _open_and_fill(header.source, [(header, buffer)])
-    return bool(np.array_equal(buffers[0], buffers[1]))
+    return bool(np.array_equal(decode_stored(a), decode_stored(b)))
