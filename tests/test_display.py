@@ -88,6 +88,8 @@ def test_volume_from_a_folder_displays_as_three_pictures_and_a_table(tmp_path: P
     assert fields["modality"] == "CT"
     assert fields["spacing (s, r, c) mm"] == "(2, 0.5, 0.5)"
     assert fields["first voxel (LPS mm)"] == "(-6, -8, 0)"
+    assert fields["lossy"] == "False (all 8 slices)"
+    assert fields["rescale_intercepts"] == "-1024 (all 8 slices)"
 
 
 def test_image_displays_its_middle_frame_and_header() -> None:

@@ -48,15 +48,21 @@ _VOLUME_FIELDS = (
     "modality",
     "photometric_interpretation",
     "bits_stored",
+    "value_offset",
+    "inverted",
+    "rescale_slopes",
+    "rescale_intercepts",
     "pixel_spacing",
     "slice_spacing",
     "slice_thickness",
     "orientation",
     "sheared",
     "lossy",
-    "transfer_syntax",
+    "transfer_syntax_uids",
     "series_instance_uid",
 )
+_PER_SLICE = frozenset({"rescale_slopes", "rescale_intercepts", "lossy", "transfer_syntax_uids"})
+"""Volume header fields with one value per slice: shown once when all slices agree."""
 
 
 class _ImageLike(Protocol):
@@ -278,13 +284,26 @@ def volume_html(volume: _VolumeLike) -> str:
         for plane, size, caption in zip(scaled, sizes, captions, strict=True)
     ]
     described = _header_dict(volume.header)
-    fields = [(name, described[name]) for name in _VOLUME_FIELDS if name in described]
+    fields = [
+        (name, _per_slice(described[name]) if name in _PER_SLICE else described[name])
+        for name in _VOLUME_FIELDS
+        if name in described
+    ]
     fields.insert(
         1 if fields and fields[0][0] == "shape" else 0, ("spacing (s, r, c) mm", (ds, dr, dc))
     )
     origin = affine[:3, 3]
     fields.append(("first voxel (LPS mm)", tuple(float(value) for value in origin)))
     return _wrap("volume", panels, _table(fields))
+
+
+def _per_slice(values: Any) -> Any:
+    """One value when every slice has the same, else the values as they are."""
+    if isinstance(values, (list, tuple)) and values:
+        first = values[0]
+        if all(value == first for value in values):
+            return f"{_show(first)} (all {len(values)} slices)"
+    return values
 
 
 def _header_dict(header: Any) -> dict[str, Any]:

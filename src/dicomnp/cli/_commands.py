@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -171,10 +170,6 @@ def run_convert(args: argparse.Namespace) -> int:
     return code
 
 
-def _accepts(function: Any, name: str) -> bool:
-    return name in inspect.signature(function).parameters
-
-
 def _needs_image(stack: Stack) -> bool:
     """A lone file without the geometry of a volume is written as an image."""
     first = stack.headers[0]
@@ -203,17 +198,12 @@ def convert_stack(stack: Stack, number: int, path: Path, args: argparse.Namespac
         axes = _AXES[1:] if image.array.ndim == 3 else ["frame", *_AXES[1:]]
         header = {**common, "kind": "image", "axes": axes, "header": image.header}
         return Converted(array=image.array, affine=None, header=header)
-    options: dict[str, Any] = {"workers": args.workers, "allow_shear": args.allow_shear}
-    if args.values != "stored":
-        options["values"] = args.values
-    if _accepts(combine_series, "allow_lossy"):
-        options["allow_lossy"] = args.allow_lossy
-    try:
-        volume = combine_series(stack, **options)
-    except ValueError as exc:
-        if isinstance(exc, DicomNumpyError) or args.values == "stored":
-            raise
-        raise UsageError(one_line(str(exc))) from exc  # values= not available for volumes
+    options: dict[str, Any] = {
+        "workers": args.workers,
+        "allow_shear": args.allow_shear,
+        "values": args.values,
+    }
+    volume = combine_series(stack, allow_lossy=args.allow_lossy, **options)
     header = {
         **common,
         "kind": "volume",

@@ -201,6 +201,15 @@ def _scaling(header: dict[str, Any]) -> tuple[float, float] | None:
     volume = header.get("header", {})
     if volume.get("values", header.get("values")) != "stored":
         return None
+    per_slice = volume.get("modality_from_array")
+    if per_slice:  # modality value = scale * array + offset, per slice
+        pairs = {None if item is None else (item["scale"], item["offset"]) for item in per_slice}
+        if len(pairs) != 1 or None in pairs:
+            return None
+        scale, offset = pairs.pop()  # type: ignore[misc]  # None excluded above
+        if scale == 1 and offset == 0:
+            return None
+        return float(scale), float(offset)
     slopes = set(volume.get("rescale_slopes") or ())
     intercepts = set(volume.get("rescale_intercepts") or ())
     if len(slopes) != 1 or len(intercepts) != 1 or None in slopes or None in intercepts:
