@@ -21,6 +21,7 @@ __all__ = [
     "InvalidPixelMetadataError",
     "LossyDataError",
     "MissingCodecError",
+    "MissingDependencyError",
     "MissingSliceError",
     "MultipleVolumesError",
     "NoPixelDataError",
@@ -198,7 +199,43 @@ class UnsupportedTransferSyntaxError(UnsupportedPixelDataError):
     http_status = 406
 
 
-class MissingCodecError(UnsupportedPixelDataError, ImportError):
+class MissingDependencyError(DicomNumpyError, ImportError):
+    """An optional package that the call needs is not installed; the message says what to install.
+
+    Attributes
+    ----------
+    packages : tuple of str
+        The missing packages (import names).
+    extra : str or None
+        The dicomnp extra that installs them, e.g. ``"dask"`` for
+        ``pip install 'dicomnp[dask]'``.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> error = dicomnp.MissingDependencyError(
+    ...     "NIfTI output needs nibabel", packages=("nibabel",), extra="nifti"
+    ... )
+    >>> isinstance(error, ImportError), error.extra
+    (True, 'nifti')
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        packages: tuple[str, ...] = (),
+        extra: str | None = None,
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+    ) -> None:
+        self.packages = tuple(packages)
+        self.extra = extra
+        super().__init__(message, path=path, frame=frame, tag=tag)
+
+
+class MissingCodecError(UnsupportedPixelDataError, MissingDependencyError):
     """The codec package needed for this transfer syntax is not installed.
 
     Examples
