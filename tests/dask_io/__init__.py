@@ -1,0 +1,1 @@
+"""Tests of the Dask integration: lazy arrays and batch conversion."""
