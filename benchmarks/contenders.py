@@ -99,6 +99,64 @@ def dicomnp_file(*, one_frame: bool = False, **options: Any) -> Contender:
     return prepare
 
 
+def dicomnp_batch(workers: int | None = None) -> Contender:
+    """convert_tree of every series in the folder: in this process, or on a local cluster.
+
+    The cluster is started, and every process has converted one series once
+    (imports, codecs), before the timing; each job writes to a new folder.
+    """
+
+    def prepare(folder: Path) -> Job:
+        import atexit
+
+        _batch_api()  # raises Unavailable before a cluster is started
+        first = next(path for path in sorted(folder.iterdir()) if path.is_dir())
+        client = None
+        if workers is not None:
+            _need("distributed")
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # never 8787
+            )
+            client = Client(cluster)
+            atexit.register(cluster.close)
+            atexit.register(client.close)
+            client.run(_convert_once, first)
+        _convert_once(first)
+        return lambda: _convert_once(folder, client)
+
+    return prepare
+
+
+def _batch_api() -> Any:
+    try:
+        from dicomnp.batch import convert_tree
+    except ImportError as exc:
+        raise Unavailable(f"dicomnp.batch is missing: {exc}") from exc
+    return convert_tree
+
+
+def _convert_once(folder: Path, client: Any = None) -> Any:
+    """Convert ``folder`` into a new temporary folder, removed afterwards; return the report."""
+    import shutil
+    import tempfile
+
+    out = tempfile.mkdtemp()
+    try:
+        report = _batch_api()(folder, out, client=client)
+    finally:
+        shutil.rmtree(out)
+    if not report.ok or not report.converted:
+        raise RuntimeError(report.summary())
+    return report
+
+
 # pydicom --------------------------------------------------------------------------------
 
 
@@ -261,6 +319,10 @@ CONTENDERS: dict[str, dict[str, Contender]] = {
         "pydicom+gdcm": pydicom_file("gdcm"),
         "pydicom+pillow": pydicom_file("pillow"),
         "SimpleITK": simpleitk_file,
+    },
+    "batch": {
+        "dicomnp": dicomnp_batch(),
+        "dicomnp dask 2 workers": dicomnp_batch(workers=2),
     },
 }
 

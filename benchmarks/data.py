@@ -10,7 +10,9 @@ Every workload is a folder below the data directory, made once and reused:
 * ``mf`` - one multi-frame file of 512x512 unsigned 16-bit frames;
 * ``rgb0``, ``rgb1`` - one multi-frame 480x640 RGB file, planar 0 and 1;
 * ``us`` - one multi-frame 480x640 ultrasound-like YBR_FULL_422 JPEG
-  Baseline file.
+  Baseline file;
+* ``batch`` - a folder of CT series in JPEG 2000 Lossless, one subfolder each,
+  for batch conversion (one process against a two-worker Dask cluster).
 """
 
 from __future__ import annotations
@@ -51,12 +53,15 @@ class Sizes:
     rgb_rows: int = 480
     rgb_columns: int = 640
     us_frames: int = 120
+    batch_series: int = 8
+    batch_slices: int = 40
+    batch_size: int = 256
 
 
 FULL = Sizes()
 SMOKE = Sizes(
     ct_slices=4, codec_slices=3, size=32, mf_frames=5, rgb_frames=3, rgb_rows=16,
-    rgb_columns=24, us_frames=3,
+    rgb_columns=24, us_frames=3, batch_series=2, batch_slices=3, batch_size=64,
 )  # fmt: skip
 
 CODEC_SYNTAXES = {
@@ -246,6 +251,13 @@ def _codec(name: str) -> Callable[[Path, Sizes], None]:
     return write
 
 
+def _batch(folder: Path, sizes: Sizes) -> None:
+    for number in range(sizes.batch_series):
+        datasets = ct_datasets(sizes.batch_slices, sizes.batch_size)
+        compressed = _compressed(datasets, JPEG2000Lossless, "pylibjpeg")
+        _write_series(folder / f"series{number:02d}", compressed, sizes.batch_slices)
+
+
 WORKLOADS: dict[str, Callable[[Path, Sizes], None]] = {
     "ct": _ct,
     **{name: _codec(name) for name in CODEC_SYNTAXES},
@@ -253,6 +265,7 @@ WORKLOADS: dict[str, Callable[[Path, Sizes], None]] = {
     "rgb0": _single("rgb0", lambda sizes: _rgb(sizes, 0)),
     "rgb1": _single("rgb1", lambda sizes: _rgb(sizes, 1)),
     "us": _single("us", _us),
+    "batch": _batch,
 }
 
 
