@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -207,13 +208,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "info":
-            from ._commands import run_info
+        with warnings.catch_warnings():
+            if not args.debug:  # pydicom's warnings about odd files are not errors here
+                warnings.simplefilter("ignore")
+            if args.command == "info":
+                from ._commands import run_info
 
-            return run_info(args)
-        from ._commands import run_convert
+                return run_info(args)
+            from ._commands import run_convert
 
-        return run_convert(args)
+            return run_convert(args)
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_INTERRUPTED
