@@ -132,6 +132,28 @@ class FileReader:
         return self._fp.read(max(0, min(size, self._size - offset)))
 
 
+class _CappedReader(io.BufferedReader):
+    """A file whose reads never ask for more than the bytes left in it.
+
+    pydicom reads an element's value with ``read(length)``; a buffered file
+    allocates the whole requested length first, so a length field of 2 GB in
+    a small file would allocate 2 GB. Capping each read at the bytes left
+    keeps allocations within the file's size.
+    """
+
+    def __init__(self, raw: io.FileIO) -> None:
+        super().__init__(raw)
+        self._size = os.fstat(raw.fileno()).st_size
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size > 0:
+            left = self._size - self.tell()
+            size = max(0, min(size, left))
+            if size == 0:
+                return b""
+        return super().read(size)
+
+
 class BufferReader:
     """Reads from bytes held in memory."""
 
@@ -219,7 +241,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
         yield _from_dataset(source, name)
     elif isinstance(source, (str, os.PathLike)):
         try:
-            fp = open(source, "rb")  # noqa: SIM115 - closed below, after the caller is done
+            fp = _CappedReader(io.FileIO(source, "rb"))
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:

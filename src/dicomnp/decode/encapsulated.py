@@ -172,7 +172,7 @@ class EncapsulatedFrames:
             path=self._name, frame=index, tag=self._pixel.tag, syntax=self._syntax.name
         )
         data = self._table.read(index)
-        check(bytes(data[:_HEAD]), self.info, context)
+        check(bytes(data), self.info, context)
         self._pending = (index, data)  # decoded next: not read twice
 
     def decode_into(self, index: int, out: NDArray[Any]) -> None:

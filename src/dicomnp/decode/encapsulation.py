@@ -118,6 +118,14 @@ def scan_items(
             break
         item_tag, length = header
         if item_tag == SEQUENCE_DELIMITER:
+            if not found:
+                raise CorruptEncapsulationError(
+                    "the encapsulated pixel data end (Sequence Delimitation Item) "
+                    "before the Basic Offset Table item",
+                    path=name,
+                    frame=frame,
+                    tag=tag,
+                )
             break
         if item_tag != ITEM:
             which = "Basic Offset Table" if not found else f"fragment {len(found)}"

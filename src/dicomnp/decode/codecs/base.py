@@ -168,11 +168,11 @@ class CodecAdapter(Protocol):
 
     @property
     def check_header(self) -> Callable[[bytes, PixelInfo, FrameContext], None] | None:
-        """Checks the start of a codestream against the data set before anything is allocated.
+        """Checks a frame's codestream against the data set before the output is allocated.
 
-        Given the first bytes of a frame, it raises when the codestream
-        declares a size the data set contradicts; None when the codec has no
-        header to check.
+        Given the codestream of the first frame to decode, it raises when the
+        codestream declares a size the data set contradicts, or is too short
+        to decode to the declared size; None when there is nothing to check.
         """
         ...
 

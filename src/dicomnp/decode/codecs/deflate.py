@@ -23,8 +23,21 @@ __all__ = ["check_header", "colour_model", "decode_into", "inflate", "starts_fra
 starts_frame = None
 """Deflated frames have no start marker."""
 
-check_header = None
-"""Native and deflated frames have no codestream header."""
+_MOST_PER_BYTE = 1032
+"""DEFLATE expands a byte into at most 1032 (RFC 1951: 258 bytes per 2-bit code, roughly)."""
+
+
+def check_header(data: bytes, info: PixelInfo, context: FrameContext) -> None:
+    """Raise when ``data`` is too short to inflate to the frame the data set declares."""
+    expected = frame_length(info)
+    most = _MOST_PER_BYTE * len(data) + 64
+    if expected > most:
+        raise context.corrupt(
+            f"the deflated frame holds {len(data)} bytes, which inflate to at most {most}, "
+            f"but one frame of {info.rows}x{info.columns}x{info.samples_per_pixel} at "
+            f"{info.bits_allocated} bits is {expected}"
+        )
+
 
 _RAW = -15
 _ANY_HEADER = 47  # 32 + 15: detect a zlib or gzip header

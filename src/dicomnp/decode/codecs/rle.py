@@ -39,8 +39,29 @@ def starts_frame(head: bytes) -> bool:
     return bool(1 <= segments <= 15 and first == 64)
 
 
-check_header = None
-"""RLE frames have no size in their header; the decoded size is checked instead."""
+_MOST_PER_BYTE = 64
+"""PackBits expands two bytes into at most 128: a segment decodes to at most 64 times its size."""
+
+
+def check_header(data: bytes, info: PixelInfo, context: FrameContext) -> None:
+    """Raise when ``data`` is too short to decode to the frame the data set declares.
+
+    RLE frames do not state their size, but PackBits cannot expand a segment
+    more than 64 times, so Rows and Columns that the data could never fill
+    are refused before the output is allocated.
+    """
+    if len(data) < 64:
+        raise context.corrupt(f"the RLE frame holds {len(data)} bytes, less than its header")
+    cells = info.rows * info.columns * info.samples_per_pixel * max(1, info.bits_allocated // 8)
+    if info.bits_allocated == 1:
+        cells = -(-info.rows * info.columns // 8)
+    most = _MOST_PER_BYTE * (len(data) - 64)
+    if cells > most:
+        raise context.corrupt(
+            f"the RLE frame holds {len(data)} bytes, which decode to at most {most}, "
+            f"but {info.rows}x{info.columns}x{info.samples_per_pixel} at "
+            f"{info.bits_allocated} bits need {cells}"
+        )
 
 
 def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:

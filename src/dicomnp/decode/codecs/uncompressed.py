@@ -32,8 +32,10 @@ __all__ = [
 starts_frame = None
 """Native frames have no start marker."""
 
-check_header = None
-"""Native and deflated frames have no codestream header."""
+
+def check_header(data: bytes, info: PixelInfo, context: FrameContext) -> None:
+    """Raise unless ``data`` is one native frame long (plus at most a pad byte)."""
+    _check_length(data, info, context, "fragment")
 
 
 def frame_length(info: PixelInfo) -> int:
@@ -47,6 +49,21 @@ def colour_model(read_head: Callable[[], bytes], info: PixelInfo) -> str:
     return "YBR_FULL" if stored == "YBR_FULL_422" else stored
 
 
+def _check_length(
+    data: bytes | bytearray, info: PixelInfo, context: FrameContext, what: str
+) -> PixelInfo:
+    """Raise unless ``data`` is one frame long; return the one-frame PixelInfo."""
+    single = dataclasses.replace(info, number_of_frames=1)
+    expected = native_length(single)
+    if not expected <= len(data) <= expected + 1:
+        raise context.corrupt(
+            f"the {what} holds {len(data)} bytes, but one frame of {info.rows}x"
+            f"{info.columns}x{info.samples_per_pixel} at {info.bits_allocated} bits "
+            f"is {expected}"
+        )
+    return single
+
+
 def decode_native_frame(
     data: bytes | bytearray, out: NDArray[Any], info: PixelInfo, context: FrameContext, what: str
 ) -> None:
@@ -57,14 +74,7 @@ def decode_native_frame(
     CorruptPixelDataError
         ``data`` is not one frame long.
     """
-    single = dataclasses.replace(info, number_of_frames=1)
-    expected = native_length(single)
-    if not expected <= len(data) <= expected + 1:
-        raise context.corrupt(
-            f"the {what} holds {len(data)} bytes, but one frame of {info.rows}x"
-            f"{info.columns}x{info.samples_per_pixel} at {info.bits_allocated} bits "
-            f"is {expected}"
-        )
+    single = _check_length(data, info, context, what)
     pixel = PixelElement(
         tag=context.tag, vr="OB", value_offset=0, length=len(data), available=len(data)
     )
