@@ -276,8 +276,47 @@ def _read_header(fp: BinaryIO, name: str) -> Dataset:
     return dataset
 
 
+_CHECKED_SEQUENCES = frozenset(
+    {
+        0x52009229,  # Shared Functional Groups Sequence
+        0x52009230,  # Per-frame Functional Groups Sequence
+        0x00283010,  # VOI LUT Sequence
+        0x00283000,  # Modality LUT Sequence
+    }
+)
+
+
+def _check_readable(dataset: Dataset, name: str) -> None:
+    """Convert the Image Pixel and rendering attributes now, refusing any that cannot be.
+
+    pydicom converts values when they are first used; a corrupt VR or value
+    in group 0028 (window, rescale, LUTs, padding), also inside the
+    functional groups and LUT sequences, would otherwise raise pydicom's own
+    error deep inside rendering.
+
+    Raises
+    ------
+    InvalidPixelMetadataError
+        An element of group 0028 cannot be read.
+    """
+    for tag in list(dataset.keys()):
+        if tag.group != 0x0028 and tag not in _CHECKED_SEQUENCES:
+            continue
+        try:
+            element = dataset[tag]
+        except Exception as exc:  # pydicom raises many types for malformed values
+            raise InvalidPixelMetadataError(
+                f"the element cannot be read: {exc}", path=name, tag=int(tag)
+            ) from exc
+        if element.VR == "SQ" and element.value is not None:
+            for item in element.value:
+                if isinstance(item, Dataset):
+                    _check_readable(item, name)
+
+
 def _from_file(fp: BinaryIO, name: str) -> OpenSource:
     dataset = _read_header(fp, name)
+    _check_readable(dataset, name)
     syntax = _syntax_of(dataset, name)
     if syntax.deflated_dataset:
         # Offsets in a deflated data set do not map onto the file: read it whole.
@@ -375,6 +414,7 @@ def _syntax_of(dataset: Dataset, name: str) -> TransferSyntax:
 def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = None) -> OpenSource:
     if syntax is None:
         syntax = _syntax_of(dataset, name)
+    _check_readable(dataset, name)
     present = [tag for tag in PIXEL_TAGS if tag in dataset]
     if not present:
         raise NoPixelDataError("the data set has no pixel data element", path=name)

@@ -385,3 +385,19 @@ def test_to_array_and_combine_series_run_from_many_threads_at_once() -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(work, range(8)))
+
+
+def test_an_unreadable_window_attribute_is_invalid_metadata_naming_its_tag(tmp_path: Path) -> None:
+    ds = image_dataset(b"\0" * 16, rows=4, columns=2, bits_allocated=16)
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    data = to_bytes(ds)
+    center = data.index(b"\x28\x00\x50\x10DS")
+    damaged = data[: center + 4] + b"ES" + data[center + 6 :]  # a VR pydicom does not know
+    path = tmp_path / "window.dcm"
+    path.write_bytes(damaged)
+    for source in (damaged, str(path)):
+        with pytest.raises(dicomnp.InvalidPixelMetadataError) as raised:
+            dicomnp.to_array(source, values="display")
+        assert raised.value.tag == 0x00281050
+    with pytest.raises(dicomnp.InvalidPixelMetadataError):
+        dicomnp.combine_series([str(path)])
