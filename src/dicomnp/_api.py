@@ -17,7 +17,7 @@ from ._source import OpenSource, SourceLike, open_source
 from .decode import FrameSelection, open_frames, select_frames
 from .decode.frames import locate_frames
 from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
-from .decode.parallel import FrameTask, decode_tasks, resolve_workers
+from .decode.parallel import decode_tasks, resolve_workers
 from .normalize import (
     FrameRenderer,
     Image,
@@ -31,6 +31,7 @@ from .normalize import (
     build_header,
     refuse_lossy,
 )
+from .normalize.tasks import RenderTask, render_task
 
 __all__ = ["iter_frames", "read", "to_array"]
 
@@ -69,6 +70,7 @@ class _Rendering:
         one_at_a_time: bool = False,
     ) -> None:
         self.opened = opened
+        self.options = options
         self.lossy = assess_lossy(opened.dataset, opened.syntax)
         if not options.allow_lossy:
             refuse_lossy(self.lossy, opened.dataset, opened.syntax, opened.name)
@@ -138,30 +140,36 @@ class _Rendering:
     def _render_in_processes(
         self, array: NDArray[Any], mask: NDArray[np.bool_] | None, processes: int
     ) -> None:
-        """Decode frames in chunks across processes; render each chunk here."""
+        """Decode and render chunks of frames across processes, this one included."""
         path = self.opened.path
         assert path is not None
         count = len(self.indices)
         size = max(1, count // (processes * 4))
         starts = list(range(0, count, size))
-        tasks = [FrameTask(path, self.indices[start : start + size]) for start in starts]
-        decoder = self.renderer.decoder
+        tasks = [
+            RenderTask(path, self.indices[start : start + size], self.options) for start in starts
+        ]
 
-        def local(task: FrameTask) -> NDArray[Any]:
-            info = decoder.info
-            out = np.empty((len(task.frames), *info.frame_shape), dtype=info.dtype)
-            for position, index in enumerate(task.frames):
-                decoder.decode_into(index, out[position])
-            return out
+        first_of = {id(task): start for task, start in zip(tasks, starts, strict=True)}
 
-        def sink(task_index: int, stored: NDArray[Any]) -> None:
-            first = starts[task_index]
-            for offset, frame in enumerate(stored):
-                position = first + offset
+        def local(task: RenderTask) -> None:
+            first = first_of[id(task)]
+            for position in range(first, first + len(task.frames)):
                 target_mask = None if mask is None else mask[position]
-                self.renderer.render_stored(position, frame, array[position], target_mask)
+                self.renderer.render_into(position, array[position], target_mask)
 
-        decode_tasks(tasks, sink, workers=processes, local=local)
+        def sink(
+            task_index: int, result: tuple[NDArray[Any], NDArray[np.bool_] | None] | None
+        ) -> None:
+            if result is None:  # rendered in place by this process
+                return
+            rendered, masks = result
+            first = starts[task_index]
+            array[first : first + len(rendered)] = rendered
+            if mask is not None and masks is not None:
+                mask[first : first + len(masks)] = masks
+
+        decode_tasks(tasks, sink, workers=processes, local=local, remote=render_task)
 
 
 def read(
