@@ -99,7 +99,8 @@ def decode_into(
         raise context.missing(PACKAGE) from exc
     source = bytes(data)
     check_end_marker(source, context, "JPEG codestream")
-    if parse_jpeg_header(source).ls_colour_transform:
+    header = parse_jpeg_header(source)
+    if header.ls_colour_transform:
         raise UnsupportedPixelDataError(
             "the JPEG-LS codestream uses a colour transform (APP8 mrfx), "
             "which PS3.5 8.2.3 does not allow",
@@ -107,8 +108,17 @@ def decode_into(
             frame=context.frame,
             tag=context.tag,
         )
-    with codec_failures(context, "the JPEG codestream cannot be decoded"):
-        parameters = get_parameters(source)
+    if header.sof is not None and header.rows:
+        # The frame header gives what libjpeg would report, without a second parse.
+        parameters = {
+            "rows": header.rows,
+            "columns": header.columns,
+            "nr_components": len(header.component_ids),
+            "precision": header.precision,
+        }
+    else:  # no frame header before the scan, or rows deferred to a DNL marker
+        with codec_failures(context, "the JPEG codestream cannot be decoded"):
+            parameters = get_parameters(source)
     # Checked before decoding: libjpeg allocates what the codestream declares.
     rows = int(parameters["rows"])
     columns = int(parameters["columns"])
