@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ import dicomnp
 from dicomnp.decode.parallel import FrameTask, decode_task, decode_tasks, resolve_workers
 from dicomnp.decode.workers import WorkerDied
 from support.build import image_dataset, to_bytes
+
+pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 
 RNG = np.random.default_rng(5)
 
@@ -46,7 +47,6 @@ def test_every_task_reaches_the_sink_once_with_its_frames(tmp_path: Path, worker
     assert sorted(received) == list(range(6))
     for index, frames in received.items():
         np.testing.assert_array_equal(frames[..., 0], values[index][[2, 0]])
-    assert multiprocessing.active_children() == []
 
 
 def test_a_failing_task_raises_its_dicomnp_error_and_leaves_no_process(tmp_path: Path) -> None:
@@ -57,7 +57,6 @@ def test_a_failing_task_raises_its_dicomnp_error_and_leaves_no_process(tmp_path:
     with pytest.raises(dicomnp.TruncatedPixelDataError) as caught:
         decode_tasks(tasks, lambda index, frames: None, workers=2)
     assert "broken.dcm" in str(caught.value)
-    assert multiprocessing.active_children() == []
 
 
 def test_local_decoding_is_used_for_the_callers_share(tmp_path: Path) -> None:
@@ -89,5 +88,4 @@ def test_a_worker_that_dies_is_a_dicomnp_error(tmp_path: Path) -> None:
     # os._exit(3) ends the worker that receives it, without an answer
     with pytest.raises(WorkerDied, match="ended unexpectedly"):
         decode_tasks([3, 3, 3], lambda index, result: None, workers=2, local=str, remote=os._exit)
-    assert multiprocessing.active_children() == []
     decode_tasks(tasks, lambda index, frames: None, workers=2)  # a new pool works again

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,8 @@ from openjpeg.utils import encode_array
 import dicomnp
 from support.build import to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value
+
+pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 
 RNG = np.random.default_rng(11)
 
@@ -52,7 +53,6 @@ def test_workers_render_the_same_array(j2k_multiframe: Path, padding: str) -> No
         assert one.mask is not None
         assert two.mask is not None
         np.testing.assert_array_equal(one.mask, two.mask)
-    assert multiprocessing.active_children() == []
 
 
 def test_workers_with_a_frame_subset_and_in_memory_sources(j2k_multiframe: Path) -> None:
@@ -72,7 +72,6 @@ def test_a_corrupt_frame_in_a_worker_raises_a_dicomnp_error(tmp_path: Path) -> N
     path.write_bytes(bytes(data))
     with pytest.raises(dicomnp.DicomNumpyError, match=r"broken\.dcm"):
         dicomnp.to_array(path, workers=2)
-    assert multiprocessing.active_children() == []
 
 
 def test_a_script_without_a_main_guard_runs_once(j2k_multiframe: Path, tmp_path: Path) -> None:

@@ -1,0 +1,45 @@
+"""Which processes this test process has started and not reaped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def child_pids() -> set[int]:
+    """PIDs whose parent is this process, zombies included (Linux ``/proc``).
+
+    Elsewhere the set is empty, and checks built on it pass vacuously.
+    """
+    me = os.getpid()
+    found = set()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the fields after the command name: state, parent pid, ...
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            found.add(int(entry.name))
+    return found
+
+
+@contextmanager
+def leaves_no_processes() -> Iterator[None]:
+    """Fail if the block leaves a child process of this one running or unreaped.
+
+    Processes that existed before the block (e.g. a cluster another test
+    started) are not counted.
+    """
+    before = child_pids()
+    yield
+    left = child_pids() - before
+    assert not left, f"processes left behind: {sorted(left)}"
