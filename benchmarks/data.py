@@ -55,7 +55,7 @@ class Sizes:
     us_frames: int = 120
     batch_series: int = 8
     batch_slices: int = 40
-    batch_size: int = 256
+    batch_size: int = 512
 
 
 FULL = Sizes()
