@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zarr
+from benchmarks.__main__ import measure
+from benchmarks.data import SMOKE, ensure
 from distributed import Client
 
 import dicomnp
@@ -78,7 +81,6 @@ def test_batch_in_process_matches_and_resumes(tree: Path, tmp_path: Path) -> Non
 
 
 def test_batch_to_zarr_on_two_workers(tree: Path, tmp_path: Path, client: Client) -> None:
-    zarr = pytest.importorskip("zarr")
     source = tree / "patient1" / "series05"
     out = tmp_path / "out"
     report = convert_tree(source, out, client=client, output="zarr", padding="mask")
@@ -115,3 +117,10 @@ def test_module_runs_as_a_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "1 converted" in done.stdout
+
+
+def test_benchmark_workload_converts_in_one_process(tmp_path: Path) -> None:
+    folder = ensure(tmp_path, ["batch"], SMOKE)["batch"]
+    assert len(list(folder.glob("*/*.dcm"))) == SMOKE.batch_series * SMOKE.batch_slices
+    measured = measure("batch", "dicomnp", folder)
+    assert measured["output_bytes"] == SMOKE.batch_series * SMOKE.batch_slices * 64 * 64 * 2
