@@ -571,6 +571,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         require("--scheduler and --workers", ("dask", "distributed"))
         from distributed import Client, LocalCluster
 
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # no start-up chatter
+
         if args.scheduler:
             with Client(args.scheduler) as client:
                 report = convert_tree(args.root, args.out, client=client, **options)
