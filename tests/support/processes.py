@@ -14,7 +14,7 @@ def child_pids() -> set[int]:
     Elsewhere the set is empty, and checks built on it pass vacuously.
     """
     me = os.getpid()
-    found = set()
+    found: set[int] = set()
     proc = Path("/proc")
     if not proc.is_dir():
         return found
