@@ -36,6 +36,8 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._api import iter_frames, read, to_array
+    from .batch import BatchReport, convert_tree
+    from .dask_io import LazyImage, LazyVolume, combine_series_dask, read_dask
     from .decode import PixelDescription, StoredPixels, decode_pixels
     from .normalize import Image, to_npy
     from .volume import (
@@ -64,12 +66,19 @@ _LAZY = {
     "combine_slices": ".volume",
     "find_series": ".volume",
     "sort_by_slice_position": ".volume",
+    "LazyImage": ".dask_io",
+    "LazyVolume": ".dask_io",
+    "combine_series_dask": ".dask_io",
+    "read_dask": ".dask_io",
+    "BatchReport": ".batch",
+    "convert_tree": ".batch",
 }
 """Public names loaded on first access, and the module that defines each."""
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchReport",
     "CorruptEncapsulationError",
     "CorruptPixelDataError",
     "DicomNumpyError",
@@ -81,6 +90,8 @@ __all__ = [
     "InvalidLutError",
     "InvalidOptionError",
     "InvalidPixelMetadataError",
+    "LazyImage",
+    "LazyVolume",
     "LossyDataError",
     "MissingCodecError",
     "MissingDependencyError",
@@ -101,11 +112,14 @@ __all__ = [
     "Volume",
     "__version__",
     "combine_series",
+    "combine_series_dask",
     "combine_slices",
+    "convert_tree",
     "decode_pixels",
     "find_series",
     "iter_frames",
     "read",
+    "read_dask",
     "sort_by_slice_position",
     "to_array",
     "to_npy",

@@ -141,6 +141,16 @@ class BatchReport:
         In the order :func:`dicomnp.find_series` found the stacks.
     skipped_files : tuple of (str, str)
         Files under ``root`` that are not DICOM images, and why.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as root, tempfile.TemporaryDirectory() as out:
+    ...     _ = write_ct_series(os.path.join(root, "ct"), 3, 8, 8)
+    ...     report = convert_tree(root, out)
+    ...     len(report.converted), len(report.failed), len(convert_tree(root, out).converted)
+    (1, 0, 0)
     """
 
     root: str

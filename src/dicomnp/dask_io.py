@@ -179,6 +179,17 @@ class LazyImage:
         without its last axis, computed by the same tasks.
     chunks : tuple of tuple of SeriesTask
         What each chunk's task renders (path, frames, options), in order.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from dicomnp.examples import ct_slice
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "slice.dcm")
+    ...     ct_slice().save_as(path, enforce_file_format=True)
+    ...     lazy = read_dask(path)
+    ...     lazy.array.shape, lazy.array.compute().dtype.name
+    ((64, 64, 1), 'uint16')
     """
 
     array: da.Array
@@ -409,6 +420,16 @@ class LazyVolume:
         With ``padding="mask"``: the padding mask, ``(slices, rows, columns)``.
     chunks : tuple of tuple of SeriesTask
         What each chunk's task renders (paths, frames, options), in slice order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dicomnp.examples import write_ct_series
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_ct_series(folder, 4, 16, 16)
+    ...     lazy = combine_series_dask(folder, slices_per_chunk=2)
+    ...     lazy.array.chunks[0], lazy.affine.shape
+    ((2, 2), (4, 4))
     """
 
     array: da.Array
