@@ -1,44 +1,55 @@
 """Run dicomnp on synthetic example data: ``python -m dicomnp.demo [FOLDER]``.
 
 Writes a small CT series with :mod:`dicomnp.examples` (into FOLDER, or a
-temporary folder), reads it back with dicomnp and prints what came out.
+temporary folder), stacks it with :func:`dicomnp.combine_series` and prints
+what a user wants to see: shape, dtype, spacing, affine and the header.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import pydicom
 
-from . import decode_pixels
+from . import combine_series
 from .examples import write_ct_series
 
 
 def run(folder: Path) -> str:
-    """Write the example series into ``folder``, decode it and describe the result."""
+    """Write the example series into ``folder``, combine it and describe the result.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(run(Path(folder)).splitlines()[1])
+    shape: (20, 128, 128, 1)  (slices, rows, columns, samples)
+    """
     paths = write_ct_series(folder, slices=20, rows=128, columns=128)
-    decoded = [decode_pixels(path) for path in sorted(folder.glob("*.dcm"))]
-    headers = [
-        pydicom.dcmread(path, stop_before_pixels=True) for path in sorted(folder.glob("*.dcm"))
-    ]
-    order = np.argsort([float(header.ImagePositionPatient[2]) for header in headers])
-    volume = np.concatenate([decoded[i].array for i in order])
-    first = headers[order[0]]
-    z = [float(headers[i].ImagePositionPatient[2]) for i in order[:2]]
+    volume = combine_series(folder)
+    hu = combine_series(folder, values="modality").array
+    header = volume.header.as_dict()
+    keys = ("modality", "values", "value_offset", "inverted", "photometric_interpretation",
+            "pixel_spacing", "slice_thickness", "slice_spacing", "slice_spacing_source",
+            "sheared", "gaps")  # fmt: skip
+    first = {"stored_from_array": header["stored_from_array"][0],
+             "modality_from_array": header["modality_from_array"][0]}  # fmt: skip
     lines = [
-        f"wrote {len(paths)} CT slices to {folder}",
-        f"shape: {volume.shape}  (slices, rows, columns, samples)",
-        f"dtype: {volume.dtype}",
-        f"pixel spacing (row, column): {[float(v) for v in first.PixelSpacing]} mm",
-        f"slice spacing: {z[1] - z[0]} mm",
-        f"stored values: min {volume.min()}, max {volume.max()}",
-        "description of the first slice:",
-        *(f"  {key}: {value}" for key, value in asdict(decoded[order[0]].description).items()),
+        f"wrote {len(paths)} CT slices (shuffled file names) to {folder}",
+        f"shape: {volume.array.shape}  (slices, rows, columns, samples)",
+        f"dtype: {volume.array.dtype}",
+        f"spacing (slice, row, column): {tuple(round(v, 4) for v in volume.spacing)} mm",
+        "affine (s, r, c, 1) -> patient LPS mm:",
+        *(f"  {row}" for row in np.array2string(volume.affine, precision=3).splitlines()),
+        f"Hounsfield units (values='modality'): min {hu.min()}, max {hu.max()}",
+        f"header ({len(header)} fields; some of them):",
+        *(f"  {key}: {json.dumps(header[key], default=str)}" for key in keys),
+        *(f"  {key} (first slice): {json.dumps(value)}" for key, value in first.items()),
     ]
     return "\n".join(lines)
 
