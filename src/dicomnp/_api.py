@@ -17,7 +17,7 @@ from ._source import OpenSource, SourceLike, open_source
 from .decode import FrameSelection, open_frames, select_frames
 from .decode.frames import locate_frames
 from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
-from .decode.parallel import decode_tasks, resolve_workers
+from .decode.parallel import decode_tasks, parallel_codec, resolve_workers
 from .normalize import (
     FrameRenderer,
     Image,
@@ -129,7 +129,11 @@ class _Rendering:
     def _processes(self, workers: int | None) -> int:
         """Processes to decode with: only for compressed frames of a file on disk."""
         opened = self.opened
-        if workers == 1 or not opened.syntax.encapsulated or len(self.indices) < 2:
+        if workers == 1 or len(self.indices) < 2:
+            return 1
+        if workers is None and not parallel_codec(opened.syntax):
+            return 1  # cheap to decode: other processes would cost more than they save
+        if not opened.syntax.encapsulated:
             return 1
         if opened.path is None:
             return 1

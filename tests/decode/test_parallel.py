@@ -9,11 +9,28 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from openjpeg.utils import encode_array
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
+    RLELossless,
+)
 
 import dicomnp
-from dicomnp.decode.parallel import FrameTask, decode_task, decode_tasks, resolve_workers
-from dicomnp.decode.workers import WorkerDied
+from dicomnp._syntaxes import lookup
+from dicomnp.decode.parallel import (
+    FrameTask,
+    decode_task,
+    decode_tasks,
+    parallel_codec,
+    resolve_workers,
+    start_pool_early,
+)
+from dicomnp.decode.workers import WorkerDied, WorkerPool
 from support.build import image_dataset, to_bytes
+from support.encaps_build import encapsulated_dataset, encapsulated_value
 
 pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 
@@ -89,3 +106,61 @@ def test_a_worker_that_dies_is_a_dicomnp_error(tmp_path: Path) -> None:
     with pytest.raises(WorkerDied, match="ended unexpectedly"):
         decode_tasks([3, 3, 3], lambda index, result: None, workers=2, local=str, remote=os._exit)
     decode_tasks(tasks, lambda index, frames: None, workers=2)  # a new pool works again
+
+
+def _j2k_files(folder: Path, count: int) -> list[str]:
+    paths = []
+    for k in range(count):
+        frame = RNG.integers(0, 4096, size=(40, 40), dtype=np.uint16)
+        value, _, _ = encapsulated_value(
+            [bytes(encode_array(frame, bits_stored=12))], table="basic", fragments_per_frame=1
+        )
+        ds = encapsulated_dataset(
+            value,
+            syntax=JPEG2000Lossless,
+            rows=40,
+            columns=40,
+            bits_allocated=16,
+            bits_stored=12,
+        )
+        path = folder / f"{k}.dcm"
+        path.write_bytes(to_bytes(ds))
+        paths.append(str(path))
+    return paths
+
+
+def test_only_costly_codecs_are_worth_processes() -> None:
+    costly = {JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless}
+    for uid in (*costly, RLELossless, ExplicitVRLittleEndian):
+        syntax = lookup(uid)
+        assert syntax is not None
+        assert parallel_codec(syntax) == (uid in costly), uid
+
+
+def test_workers_start_early_only_for_a_costly_series(tmp_path: Path) -> None:
+    j2k = _j2k_files(tmp_path, 8)
+    (tmp_path / "notes.txt").write_text("not DICOM")
+    pool = start_pool_early([str(tmp_path / "notes.txt"), *j2k], 9, workers=2)
+    assert pool is not None
+    pool.close()
+    assert start_pool_early(j2k, 9, workers=1) is None
+    assert start_pool_early(j2k[:3], 3, workers=2) is None  # too few files to pay
+    native, _ = _files(tmp_path, 8)
+    assert start_pool_early(native, 8, workers=2) is None
+
+
+def test_large_results_travel_through_a_file_that_is_removed(tmp_path: Path) -> None:
+    paths, _ = _files(tmp_path, 4)
+    small = [FrameTask(path, (0, 1, 2)) for path in paths]  # 4.5 KiB each: inline
+    received: dict[int, NDArray[Any]] = {}
+    decode_tasks(small, received.__setitem__, workers=2)
+    assert len(received) == 4
+    with WorkerPool(1) as pool:
+        spill = pool._spill
+        pool.submit(np.zeros, (300, 300), "big")  # 720 KB of float64: through a file
+        done = pool.collect(block=True)
+        assert done is not None
+        assert done[0] == "big"
+        assert done[1].shape == (300, 300)
+        assert os.listdir(spill) == []
+    assert not os.path.exists(spill)

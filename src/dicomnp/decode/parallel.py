@@ -22,10 +22,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._source import open_source
+from .._syntaxes import Codec, TransferSyntax, lookup
 from .frames import open_frames
 from .workers import WorkerPool
 
-__all__ = ["FrameTask", "decode_tasks", "resolve_workers"]
+__all__ = [
+    "FrameTask",
+    "decode_task",
+    "decode_tasks",
+    "parallel_codec",
+    "resolve_workers",
+    "start_pool_early",
+]
 
 # Below this many pixels to decode, starting processes costs more than it saves.
 _PARALLEL_PIXELS = 8 * 2**20
@@ -49,12 +57,53 @@ def decode_task(task: FrameTask) -> NDArray[Any]:
     return out
 
 
+def parallel_codec(syntax: TransferSyntax) -> bool:
+    """Whether frames of ``syntax`` cost enough CPU to be worth other processes.
+
+    JPEG, JPEG-LS and JPEG 2000 decode at some 10-30 ms a 512x512 frame.
+    RLE (about 0.5 ms), deflated frames and native data are limited by
+    reading and copying: handing their frames to a process costs more than
+    decoding them here.
+    """
+    return syntax.codec in (Codec.JPEG, Codec.JPEG_LS, Codec.JPEG_2000)
+
+
+def start_pool_early(
+    candidates: Sequence[str], files: int, workers: int | None
+) -> WorkerPool | None:
+    """Start worker processes now when a series of ``files`` will very likely need them.
+
+    Starting a worker takes about a third of a second; started before the
+    header pass over a series, it is ready when decoding begins. Decided from
+    the transfer syntax of the first of ``candidates`` (paths) that has file
+    meta information; a pool that turns out not to be needed is simply
+    closed. The caller closes it.
+    """
+    if workers == 1 or not candidates:
+        return None
+    helpers = (workers if workers is not None else os.cpu_count() or 1) - 1
+    if helpers < 1 or files < 8:
+        return None
+    from pydicom.filereader import read_file_meta_info
+
+    for path in candidates[:4]:
+        try:
+            uid = read_file_meta_info(path).get("TransferSyntaxUID")
+        except Exception:  # not DICOM, unreadable: the header pass will say
+            continue
+        syntax = lookup(str(uid)) if uid else None
+        if syntax is None or not parallel_codec(syntax):
+            return None
+        return WorkerPool(min(helpers, files - 1))
+    return None
+
+
 def resolve_workers(workers: int | None, pixels: int, *, compressed: bool) -> int:
     """How many processes to decode with: ``workers`` if given, else a choice by work size.
 
-    With ``workers=None``, compressed data of at least 8 Mi pixels use every
-    core; anything else stays in this process (native data are limited by
-    reading, not by the CPU).
+    With ``workers=None``, data of a :func:`parallel_codec` (``compressed``)
+    of at least 8 Mi pixels use every core; anything else stays in this
+    process.
 
     Raises
     ------
@@ -78,6 +127,7 @@ def decode_tasks(
     workers: int,
     local: Callable[[Any], Any] = decode_task,
     remote: Callable[[Any], Any] = decode_task,
+    pool: WorkerPool | None = None,
 ) -> None:
     """Run every task, calling ``sink(task_index, result)`` in this process for each.
 
@@ -95,6 +145,9 @@ def decode_tasks(
     remote : callable, optional
         How a worker process runs a task: a module-level function, so that
         it can be pickled. :func:`decode_task` by default.
+    pool : WorkerPool, optional
+        Workers started earlier (see :func:`start_pool_early`), used instead
+        of starting new ones, and closed like them when done.
 
     Raises
     ------
@@ -107,10 +160,11 @@ def decode_tasks(
             sink(index, local(task))
         return
     helpers = min(workers - 1, len(tasks) - 1)
-    with WorkerPool(helpers) as pool:
+    with pool if pool is not None else WorkerPool(helpers) as pool:
         outstanding = 0
         while queue or outstanding:
-            while queue and pool.idle:
+            # near the end, workers hold no more than their share of what is left
+            while queue and pool.has_room(max(1, len(queue) // (helpers + 1))):
                 index, task = queue.popleft()
                 pool.submit(remote, task, index)
                 outstanding += 1

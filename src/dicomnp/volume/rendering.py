@@ -33,7 +33,8 @@ from numpy.typing import NDArray
 
 from .._source import FileReader, OpenSource, SourceLike, open_source
 from ..decode import FrameDecoder, open_frames
-from ..decode.parallel import decode_tasks, resolve_workers
+from ..decode.parallel import decode_tasks, parallel_codec, resolve_workers
+from ..decode.workers import WorkerPool
 from ..errors import InconsistentSeriesError
 from ..normalize import (
     FrameRenderer,
@@ -295,6 +296,7 @@ def render_series(
     mask: NDArray[np.bool_] | None,
     options: RenderOptions,
     workers: int | None,
+    pool: WorkerPool | None = None,
 ) -> list[dict[str, Any]]:
     """Render every job's slices into their slots of ``array`` (and ``mask``).
 
@@ -311,6 +313,9 @@ def render_series(
     workers : int or None
         Processes (compressed files) or threads (anything else) to use, this
         one included; None decides from the work (see :func:`resolve_workers`).
+    pool : WorkerPool, optional
+        Workers already started for this call (see :func:`start_pool_early`);
+        used if processes are chosen, closed in any case.
 
     Returns
     -------
@@ -320,23 +325,25 @@ def render_series(
     """
     target = _Target(array, mask, options)
     slices, rows, columns, samples = array.shape
-    compressed = [job.parsed.syntax.encapsulated and job.parsed.path is not None for job in jobs]
+    compressed = [parallel_codec(job.parsed.syntax) and job.parsed.path is not None for job in jobs]
     count = resolve_workers(workers, slices * rows * columns * samples, compressed=any(compressed))
     described: list[dict[str, Any] | None] = [None] * len(jobs)
     in_processes = [index for index, flag in enumerate(compressed) if flag] if count > 1 else []
     here = [index for index in range(len(jobs)) if index not in set(in_processes)]
     threads = min(count, len(here))
     if threads > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            mapped = pool.map(lambda index: _render_job(jobs[index], target), here)
+        with ThreadPoolExecutor(max_workers=threads) as threads_pool:
+            mapped = threads_pool.map(lambda index: _render_job(jobs[index], target), here)
             for index, result in zip(here, mapped, strict=True):
                 described[index] = result
     else:
         for index in here:
             described[index] = _render_job(jobs[index], target)
+    if pool is not None and not in_processes:
+        pool.close()
     if in_processes:
         chosen = [jobs[index] for index in in_processes]
-        results = _render_in_processes(chosen, target, count)
+        results = _render_in_processes(chosen, target, count, pool)
         for index, result in zip(in_processes, results, strict=True):
             described[index] = result
     return [item for item in described if item is not None]
@@ -384,7 +391,7 @@ def render_series_task(task: SeriesTask) -> tuple[NDArray[Any], NDArray[np.bool_
 
 
 def _render_in_processes(
-    jobs: Sequence[SourceJob], target: _Target, processes: int
+    jobs: Sequence[SourceJob], target: _Target, processes: int, pool: WorkerPool | None
 ) -> list[dict[str, Any]]:
     """Decode and render the jobs' frames across processes, this one included.
 
@@ -392,13 +399,13 @@ def _render_in_processes(
     render into the series dtype and send the frames back; this process
     renders its own share straight into the slots.
     """
-    renderers: list[FrameRenderer] = []
+    # Nothing is opened here before the work is split: each job's description is
+    # made while the workers run, by whichever of local() and sink() meets it first.
+    described: list[dict[str, Any] | None] = [None] * len(jobs)
     tasks: list[SeriesTask] = []
     origins: list[tuple[int, int]] = []  # (job, first position) of each task
     dtype = target.array.dtype
     for number, job in enumerate(jobs):
-        with _reopen(job) as opened:  # the plan may read the start of frame 0
-            renderers.append(_renderer(job, opened, target.options, dtype))
         frames = job.frames
         size = max(1, len(frames) // (processes * 4))
         assert job.parsed.path is not None
@@ -418,6 +425,8 @@ def _render_in_processes(
             for position in range(start, start + len(task.frames)):
                 slot = job.slots[position]
                 renderer.render_into(position, target.array[slot], target.slot_mask(slot))
+        if described[number] is None:
+            described[number] = _describe(job, renderer)
 
     def sink(
         task_number: int, result: tuple[NDArray[Any], NDArray[np.bool_] | None] | None
@@ -426,13 +435,17 @@ def _render_in_processes(
             return
         rendered, masks = result
         number, start = origins[task_number]
-        slots = list(jobs[number].slots[start : start + len(rendered)])
+        job = jobs[number]
+        slots = list(job.slots[start : start + len(rendered)])
         target.array[slots] = rendered
         if target.mask is not None and masks is not None:
             target.mask[slots] = masks
+        if described[number] is None:
+            with _reopen(job) as opened:  # the plan may read the start of frame 0
+                described[number] = _describe(job, _renderer(job, opened, target.options, dtype))
 
-    decode_tasks(tasks, sink, workers=processes, local=local, remote=render_series_task)
-    return [_describe(job, renderer) for job, renderer in zip(jobs, renderers, strict=True)]
+    decode_tasks(tasks, sink, workers=processes, local=local, remote=render_series_task, pool=pool)
+    return [item for item in described if item is not None]
 
 
 def decode_stored(header: SliceHeader) -> NDArray[Any]:

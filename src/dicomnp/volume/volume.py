@@ -21,6 +21,8 @@ from pydicom.dataset import Dataset
 
 from .._source import SourceLike
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
+from ..decode.parallel import start_pool_early
+from ..decode.workers import WorkerPool
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
 from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
@@ -377,6 +379,45 @@ def combine_series(
         window=window,
         display_bits=display_bits,
     )
+    pool = _start_pool_early(sources, workers)
+    try:
+        return _combine(
+            sources,
+            options,
+            pool,
+            rtol=rtol,
+            atol=atol,
+            allow_shear=allow_shear,
+            check_instance_numbers=check_instance_numbers,
+            workers=workers,
+            max_bytes=max_bytes,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _start_pool_early(sources: SeriesSource, workers: int | None) -> WorkerPool | None:
+    """Workers started before the header pass when the first file says they will be needed."""
+    if isinstance(sources, Stack) or workers == 1:
+        return None
+    items, _ = _sources_of(sources)
+    paths = [os.fspath(item) for item in items[:4] if isinstance(item, (str, os.PathLike))]
+    return start_pool_early(paths, len(items), workers)
+
+
+def _combine(
+    sources: SeriesSource,
+    options: RenderOptions,
+    pool: WorkerPool | None,
+    *,
+    rtol: float,
+    atol: float,
+    allow_shear: bool,
+    check_instance_numbers: bool,
+    workers: int | None,
+    max_bytes: int | None,
+) -> Volume:
     plan = plan_series(
         sources,
         rtol=rtol,
@@ -395,7 +436,7 @@ def combine_series(
         dtype=dtype,
     )
     mask = np.zeros(array.shape[:3], dtype=bool) if options.padding is Padding.MASK else None
-    rendered = render_series(plan.jobs, array, mask, options, workers)
+    rendered = render_series(plan.jobs, array, mask, options, workers, pool)
     described = describe_volume(
         plan,
         shape=tuple(array.shape),
