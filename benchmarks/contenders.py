@@ -281,6 +281,7 @@ def readinto_pixels(folder: Path) -> Job:
 CODEC_PEERS: dict[str, Contender] = {
     "dicomnp": dicomnp_series(),
     "dicomnp workers=1": dicomnp_series(workers=1),
+    "dicomnp workers=2": dicomnp_series(workers=2),
     "pydicom+pylibjpeg": pydicom_series("pylibjpeg"),
     "pydicom+gdcm": pydicom_series("gdcm"),
     "dicom_numpy": dicom_numpy_series,
