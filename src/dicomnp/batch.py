@@ -352,15 +352,7 @@ def convert_stack(job: StackJob) -> StackResult:
         for partial in partials:
             _remove(partial)
         return _failed(job, error, started)
-    return StackResult(
-        name=job.name,
-        status="converted",
-        outputs=tuple(str(path) for path in [*outputs, job.header_path]),
-        files=len(job.stack.files),
-        first_file=job.stack.files[0],
-        nbytes=int(volume.array.nbytes),
-        seconds=time.perf_counter() - started,
-    )
+    return _converted(job, outputs, int(volume.array.nbytes), started)
 
 
 def _convert_zarr(job: StackJob, client: Client | None) -> StackResult:
@@ -409,13 +401,18 @@ def _convert_zarr(job: StackJob, client: Client | None) -> StackResult:
         for partial in partials:
             _remove(partial)
         return _failed(job, error, started)
+    return _converted(job, outputs, int(lazy.array.nbytes), started)
+
+
+def _converted(job: StackJob, outputs: list[Path], nbytes: int, started: float) -> StackResult:
+    """The result of a stack written to ``outputs``, its header file last."""
     return StackResult(
         name=job.name,
         status="converted",
         outputs=tuple(str(path) for path in [*outputs, job.header_path]),
         files=len(job.stack.files),
         first_file=job.stack.files[0],
-        nbytes=int(lazy.array.nbytes),
+        nbytes=nbytes,
         seconds=time.perf_counter() - started,
     )
 

@@ -13,7 +13,7 @@ from ..decode import open_frames
 from .options import Padding, RenderOptions
 from .renderer import FrameRenderer
 
-__all__ = ["RenderTask", "render_task"]
+__all__ = ["RenderTask", "render_frames", "render_task"]
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,49 @@ def render_task(
     Lossy data are not refused here: the caller refused them before
     splitting the work.
     """
-    with open_source(task.path) as opened:
+    return render_frames(task.path, task.frames, task.options)
+
+
+def render_frames(
+    path: str,
+    frames: tuple[int, ...],
+    options: RenderOptions,
+    dtype: np.dtype[Any] | None = None,
+) -> tuple[NDArray[Any], NDArray[np.bool_] | None]:
+    """Decode and render ``frames`` of the file at ``path``, in whatever process runs it.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    frames : tuple of int
+        0-based frames, in output order.
+    options : RenderOptions
+        How to render them.
+    dtype : numpy.dtype, optional
+        The dtype to render into (a series' common dtype); the frame's own
+        rendering dtype when omitted.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray or None)
+        The frames ``(frames, rows, columns, samples)`` and, with
+        ``padding="mask"``, their masks ``(frames, rows, columns)``.
+    """
+    with open_source(path) as opened:
         renderer = FrameRenderer(
             open_frames(opened),
             opened.dataset,
-            task.frames,
-            task.options,
+            frames,
+            options,
             little_endian=opened.syntax.little_endian,
             name=opened.name,
         )
         plan = renderer.plan
-        count = len(task.frames)
-        out = np.empty((count, *plan.frame_shape), dtype=plan.dtype)
+        count = len(frames)
+        out = np.empty((count, *plan.frame_shape), dtype=plan.dtype if dtype is None else dtype)
         masks = None
-        if task.options.padding is Padding.MASK:
+        if options.padding is Padding.MASK:
             masks = np.zeros((count, plan.info.rows, plan.info.columns), dtype=bool)
         for position in range(count):
             renderer.render_into(

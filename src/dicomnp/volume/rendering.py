@@ -39,7 +39,6 @@ from ..errors import InconsistentSeriesError
 from ..normalize import (
     FrameRenderer,
     LossyAssessment,
-    Padding,
     RenderOptions,
     Values,
     assess_lossy,
@@ -48,6 +47,7 @@ from ..normalize import (
     series_dtype,
     slice_output,
 )
+from ..normalize.tasks import render_frames
 from .headers import ParsedSource, SliceHeader, read_source
 
 __all__ = [
@@ -367,27 +367,7 @@ def render_series_task(task: SeriesTask) -> tuple[NDArray[Any], NDArray[np.bool_
     with ``padding="mask"`` their masks ``(frames, rows, columns)``. Lossy
     data were refused before the work was split.
     """
-    with open_source(task.path) as opened:
-        renderer = FrameRenderer(
-            open_frames(opened),
-            opened.dataset,
-            task.frames,
-            task.options,
-            little_endian=opened.syntax.little_endian,
-            name=opened.name,
-        )
-        info = renderer.plan.info
-        count = len(task.frames)
-        samples = renderer.plan.samples
-        out = np.empty((count, info.rows, info.columns, samples), dtype=np.dtype(task.dtype))
-        masks = None
-        if task.options.padding is Padding.MASK:
-            masks = np.zeros((count, info.rows, info.columns), dtype=bool)
-        for position in range(count):
-            renderer.render_into(
-                position, out[position], None if masks is None else masks[position]
-            )
-    return out, masks
+    return render_frames(task.path, task.frames, task.options, np.dtype(task.dtype))
 
 
 def _render_in_processes(
