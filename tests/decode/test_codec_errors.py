@@ -8,7 +8,6 @@ the codec, and reads the file, for those frames only.
 
 from __future__ import annotations
 
-import io
 import sys
 import zlib
 from typing import Any
@@ -22,6 +21,7 @@ import dicomnp
 from dicomnp.decode import PixelInfo, decode_pixels
 from dicomnp.decode.codecs import FrameContext, jpeg2000, rle
 from support.build import to_bytes
+from support.counting import CountingReader
 from support.encaps_build import encapsulated_dataset, encapsulated_value
 from support.jpeg_lossless import encode_lossless
 
@@ -210,31 +210,6 @@ def test_a_subset_of_frames_calls_the_codec_for_those_only(
     stored = decode_pixels(data, frames=[3, 1])
     assert calls == [3, 1]
     np.testing.assert_array_equal(stored.array, np.stack([frames[3], frames[1]]))
-
-
-class CountingReader(io.BytesIO):
-    """A binary file that records every read as (offset, byte count)."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(data)
-        self.reads: list[tuple[int, int]] = []
-
-    def read(self, size: int | None = -1) -> bytes:
-        offset = self.tell()
-        data = super().read(size)
-        self.reads.append((offset, len(data)))
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        offset = self.tell()
-        count = super().readinto(buffer)
-        self.reads.append((offset, count))
-        return count
-
-    def bytes_read_between(self, start: int, end: int) -> int:
-        return sum(
-            max(0, min(offset + count, end) - max(offset, start)) for offset, count in self.reads
-        )
 
 
 @pytest.mark.parametrize("samples", [1, 3])
