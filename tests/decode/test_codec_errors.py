@@ -88,12 +88,25 @@ def test_missing_codec_package_says_what_to_install(
     syntax: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, MODULES[syntax], None)  # makes importing it fail
+    monkeypatch.setitem(sys.modules, "imagecodecs", None)
     with pytest.raises(dicomnp.MissingCodecError) as caught:
         decode_pixels(file_of([ENCODED[syntax]], syntax))
     assert isinstance(caught.value, ImportError)
     assert f"pip install {PACKAGES[syntax]}" in str(caught.value)
     assert caught.value.frame == 0
     assert caught.value.path == "<bytes>"
+
+
+@pytest.mark.parametrize("syntax", list(ENCODED))
+@pytest.mark.parametrize("hidden", ["imagecodecs", "pylibjpeg"])
+def test_either_codec_package_alone_decodes(
+    syntax: str, hidden: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded = file_of([ENCODED[syntax]], syntax)
+    expected = decode_pixels(encoded).array
+    monkeypatch.setitem(sys.modules, hidden if hidden == "imagecodecs" else MODULES[syntax], None)
+    assert np.array_equal(decode_pixels(encoded).array, expected)
+    assert np.array_equal(expected[0], FRAME)
 
 
 @pytest.mark.parametrize("syntax", list(ENCODED))
@@ -268,3 +281,38 @@ def test_damaged_pixel_data_raise_only_dicomnp_errors(syntax: str) -> None:
             errors.append(exc)
     assert errors
     assert all(error.path == "<bytes>" for error in errors)
+
+
+@pytest.mark.parametrize("hidden", [None, "imagecodecs", "libjpeg.utils"])
+def test_sequential_jpeg_scan_without_all_coefficients_is_corrupt(
+    hidden: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A baseline scan must code coefficients 0-63; libjpeg-turbo would decode Se=0 regardless."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    image = (FRAME[..., 0] >> 4).astype(np.uint8)
+    good = bytes(imagecodecs.jpeg8_encode(image, level=95))
+    scan = good.index(b"\xff\xda")
+    se = scan + 2 + 2 + 1 + 2 * good[scan + 4] + 1  # marker, length, Ns, components, Ss
+    assert good[se] == 63
+    bad = good[:se] + b"\x00" + good[se + 1 :]
+
+    def baseline(frame: bytes) -> bytes:
+        value, _, _ = encapsulated_value([frame])
+        dataset = encapsulated_dataset(
+            value,
+            syntax="1.2.840.10008.1.2.4.50",
+            rows=ROWS,
+            columns=COLUMNS,
+            bits_allocated=8,
+            bits_stored=8,
+            frames=1,
+        )
+        return to_bytes(dataset)
+
+    if hidden is not None:
+        monkeypatch.setitem(sys.modules, hidden, None)
+    decoded = decode_pixels(baseline(good)).array[0, ..., 0]  # with either package alone
+    assert np.abs(decoded.astype(int) - image.astype(int)).max() <= 8  # lossy, quality 95
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="spectral selection 0-0") as caught:
+        decode_pixels(baseline(bad))
+    assert caught.value.frame == 0

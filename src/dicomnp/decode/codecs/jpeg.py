@@ -1,4 +1,4 @@
-"""JPEG and JPEG-LS with pylibjpeg-libjpeg.
+"""JPEG and JPEG-LS with imagecodecs (libjpeg-turbo, CharLS) or pylibjpeg-libjpeg.
 
 Covers JPEG Baseline (.4.50), Extended 8 and 12 bit (.4.51), Lossless
 process 14 (.4.57) and its first-order prediction (.4.70), JPEG-LS lossless
@@ -30,14 +30,18 @@ from numpy.typing import NDArray
 
 from ...errors import UnsupportedPixelDataError
 from ..pixel_info import PixelInfo
+from . import gil_free
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
-from .jpeg_markers import parse_jpeg_header, starts_jpeg
+from .jpeg_markers import JpegHeader, parse_jpeg_header, starts_jpeg
 
 __all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
 
 logger = logging.getLogger(__name__)
 
 PACKAGE = "pylibjpeg-libjpeg"
+_SOF55 = 0xF7
+_SEQUENTIAL = frozenset({0xC0, 0xC1, 0xC5, 0xC9, 0xCD})
+"""Frame header markers of the sequential DCT processes, whose scans code all 64 coefficients."""
 
 starts_frame = starts_jpeg
 """Whether a fragment starting with the given bytes starts a JPEG codestream."""
@@ -83,23 +87,46 @@ def decode_into(
 ) -> None:
     """Decode one JPEG or JPEG-LS frame into ``out`` (rows, columns, samples).
 
+    libjpeg-turbo or CharLS (imagecodecs) decode first when installed;
+    libjpeg (pylibjpeg-libjpeg) decodes otherwise, and also gets a second try
+    at a codestream they refuse.
+
     Raises
     ------
     MissingCodecError
-        pylibjpeg-libjpeg is not installed.
+        Neither imagecodecs nor pylibjpeg-libjpeg is installed.
     UnsupportedPixelDataError
         A JPEG-LS colour transform, which DICOM does not allow, is used.
     CorruptPixelDataError
         The codestream cannot be decoded, or its size, components or
         precision do not fit the data set.
     """
-    try:
-        from libjpeg.utils import decode_pixel_data, get_parameters
-    except ImportError as exc:
-        raise context.missing(PACKAGE) from exc
     source = bytes(data)
     check_end_marker(source, context, "JPEG codestream")
     header = parse_jpeg_header(source)
+    _check_codestream(header, context)
+    failure: Exception | None = None
+    if header.sof is not None and header.rows:
+        context.check_shape(
+            (header.rows, header.columns, len(header.component_ids)), info, "JPEG codestream"
+        )
+        _check_precision(header.precision, info, context)
+        try:
+            decoded = (
+                gil_free.decode_jpeg_ls(source)
+                if header.sof == _SOF55
+                else gil_free.decode_jpeg(source, samples=info.samples_per_pixel)
+            )
+        except Exception as exc:  # the codec's own error types; libjpeg tries next
+            failure, decoded = exc, None
+        if decoded is not None and decoded.size == math.prod(info.frame_shape):
+            store_samples(decoded.reshape(info.frame_shape), out, info, header.precision)
+            return
+    _decode_with_libjpeg(source, header, out, info, context, failure)
+
+
+def _check_codestream(header: JpegHeader, context: FrameContext) -> None:
+    """Raise for what DICOM or ITU-T T.81 forbid, whichever decoder would accept it."""
     if header.ls_colour_transform:
         raise UnsupportedPixelDataError(
             "the JPEG-LS codestream uses a colour transform (APP8 mrfx), "
@@ -108,6 +135,40 @@ def decode_into(
             frame=context.frame,
             tag=context.tag,
         )
+    scan = header.scan
+    if header.sof in _SEQUENTIAL and scan is not None and scan != (0, 63, 0):
+        start, end, approximation = scan
+        raise context.corrupt(
+            f"the JPEG codestream is sequential (SOF{header.sof - 0xC0}) but its first scan "
+            f"has spectral selection {start}-{end} and approximation {approximation:#04x}, "
+            "not 0-63 and 0 (ITU-T T.81 B.2.3)"
+        )
+
+
+def _check_precision(precision: int, info: PixelInfo, context: FrameContext) -> None:
+    """Raise unless ``precision``-bit samples fit Bits Allocated."""
+    if not 1 < precision <= min(16, max(8, info.bits_allocated)):
+        raise context.corrupt(
+            f"the JPEG codestream has {precision}-bit samples, which do not fit "
+            f"Bits Allocated {info.bits_allocated}"
+        )
+
+
+def _decode_with_libjpeg(
+    source: bytes,
+    header: JpegHeader,
+    out: NDArray[Any],
+    info: PixelInfo,
+    context: FrameContext,
+    failure: Exception | None,
+) -> None:
+    """Decode with pylibjpeg-libjpeg; ``failure`` is what imagecodecs raised, if it did."""
+    try:
+        from libjpeg.utils import decode_pixel_data, get_parameters
+    except ImportError as exc:
+        if failure is not None:
+            raise context.corrupt(f"the JPEG codestream cannot be decoded: {failure}") from failure
+        raise context.missing(PACKAGE) from exc
     if header.sof is not None and header.rows:
         # The frame header gives what libjpeg would report, without a second parse.
         parameters = {
@@ -125,11 +186,7 @@ def decode_into(
     samples = int(parameters["nr_components"])
     precision = int(parameters["precision"])
     context.check_shape((rows, columns, samples), info, "JPEG codestream")
-    if not 1 < precision <= min(16, max(8, info.bits_allocated)):
-        raise context.corrupt(
-            f"the JPEG codestream has {precision}-bit samples, which do not fit "
-            f"Bits Allocated {info.bits_allocated}"
-        )
+    _check_precision(precision, info, context)
     with codec_failures(context, "the JPEG codestream cannot be decoded"):
         decoded = decode_pixel_data(source, version=2)
     itemsize = math.ceil(precision / 8)

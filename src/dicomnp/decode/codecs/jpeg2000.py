@@ -1,4 +1,4 @@
-"""JPEG 2000 and High-Throughput JPEG 2000 with pylibjpeg-openjpeg.
+"""JPEG 2000 and High-Throughput JPEG 2000 with openjpeg, from imagecodecs or pylibjpeg-openjpeg.
 
 Covers JPEG 2000 lossless (.4.90) and lossy (.4.91), HTJ2K lossless
 (.4.201), lossless RPCL (.4.202) and lossy (.4.203).
@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..pixel_info import PixelInfo
+from . import gil_free
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
 from .j2k_markers import parse_j2k_header, starts_j2k
 
@@ -81,15 +82,11 @@ def decode_into(
     Raises
     ------
     MissingCodecError
-        pylibjpeg-openjpeg is not installed.
+        Neither imagecodecs nor pylibjpeg-openjpeg is installed.
     CorruptPixelDataError
         The codestream cannot be decoded, or its size, components or
         precision do not fit the data set.
     """
-    try:
-        from openjpeg.utils import decode_pixel_data
-    except ImportError as exc:
-        raise context.missing(PACKAGE) from exc
     source = bytes(data)
     header = parse_j2k_header(source)
     if header is None:
@@ -102,6 +99,22 @@ def decode_into(
             f"Bits Allocated {info.bits_allocated}"
         )
     check_end_marker(source, context, "JPEG 2000 codestream")
+    failure: Exception | None = None
+    try:
+        fast = gil_free.decode_j2k(source)
+    except Exception as exc:  # the codec's own error types; pylibjpeg-openjpeg tries next
+        failure, fast = exc, None
+    if fast is not None and fast.size == math.prod(info.frame_shape):
+        store_samples(fast.reshape(info.frame_shape), out, info, header.precision)
+        return
+    try:
+        from openjpeg.utils import decode_pixel_data
+    except ImportError as exc:
+        if failure is not None:
+            raise context.corrupt(
+                f"the JPEG 2000 codestream cannot be decoded: {failure}"
+            ) from failure
+        raise context.missing(PACKAGE) from exc
     with codec_failures(context, "the JPEG 2000 codestream cannot be decoded"):
         decoded = decode_pixel_data(source, version=2)
     itemsize = math.ceil(header.precision / 8)

@@ -1,6 +1,6 @@
 """Reading the header of a JPEG or JPEG-LS codestream (ITU-T T.81, T.87).
 
-Only the marker segments before the first scan are read: the frame header
+Only the marker segments up to the first scan header are read: the frame header
 (SOF, or SOF55 for JPEG-LS) for size, precision and component identifiers,
 APP0 for a JFIF header and APP14 for Adobe's colour transform flag. They tell
 which colour model a three-component codestream holds (ITU-T T.872,
@@ -48,6 +48,9 @@ class JpegHeader:
     ls_colour_transform : bool
         An APP8 ``mrfx`` segment: a JPEG-LS colour transform (HP), which
         PS3.5 8.2.3 does not allow and libjpeg would not undo.
+    scan : tuple of int or None
+        The first scan header's start and end of spectral selection and its
+        successive approximation byte (Ss, Se, Ah/Al), None if not reached.
     """
 
     sof: int | None = None
@@ -58,6 +61,7 @@ class JpegHeader:
     jfif: bool = False
     adobe_transform: int | None = None
     ls_colour_transform: bool = False
+    scan: tuple[int, int, int] | None = None
 
     def colour_space(self) -> str | None:
         """``"RGB"`` or ``"YBR_FULL"`` when the codestream says which, else None.
@@ -102,10 +106,15 @@ def parse_jpeg_header(data: bytes) -> JpegHeader:
         if marker in _STANDALONE:
             position += 2
             continue
-        if marker in (_SOS, _EOI):
+        if marker == _EOI:
             break
         length = int.from_bytes(data[position + 2 : position + 4], "big")
         segment = data[position + 4 : position + 2 + length]
+        if marker == _SOS:
+            tail = 1 + 2 * segment[0] if segment else len(segment)
+            if len(segment) >= tail + 3:
+                header = replace(header, scan=(segment[tail], segment[tail + 1], segment[tail + 2]))
+            break
         if (marker in _SOF or marker == _SOF55) and len(segment) >= 6:
             count = segment[5]
             header = replace(

@@ -1,10 +1,12 @@
-"""RLE Lossless (1.2.840.10008.1.2.5) with pylibjpeg-rle.
+"""RLE Lossless (1.2.840.10008.1.2.5) with imagecodecs or pylibjpeg-rle.
 
 PS3.5 Annex G: each frame is one fragment, a 64-byte header of segment
 offsets then one PackBits segment per byte plane, most significant byte
-first, sample after sample. pylibjpeg-rle returns the planes joined, one
+first, sample after sample. Both decoders return the planes joined, one
 sample plane after another, in little-endian order; here they are
-interleaved into colour-by-pixel.
+interleaved into colour-by-pixel. imagecodecs decodes first when installed
+(without the GIL); a frame it refuses, or whose length comes out wrong,
+goes to pylibjpeg-rle, whose errors name the segment at fault.
 
 Bits Allocated 1 is coded two ways in the wild: one byte per pixel (what
 pylibjpeg-rle 2.2 expects) or the packed bits of the native layout (what
@@ -23,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..pixel_info import PixelInfo
+from . import gil_free
 from .base import FrameContext, codec_failures, store_cells
 
 __all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
@@ -78,14 +81,10 @@ def decode_into(
     Raises
     ------
     MissingCodecError
-        pylibjpeg-rle is not installed.
+        Neither imagecodecs nor pylibjpeg-rle is installed.
     CorruptPixelDataError
         The header or a segment does not match the declared frame.
     """
-    try:
-        from rle.rle import decode_frame, decode_segment
-    except ImportError as exc:
-        raise context.missing(PACKAGE) from exc
     if len(data) < 64:
         raise context.corrupt(f"the RLE frame holds {len(data)} bytes, less than its header")
     header = _HEADER.unpack_from(data)
@@ -99,13 +98,29 @@ def decode_into(
     _check_offsets(header, len(data), context)
     source = bytes(data)
     pixels = info.rows * info.columns
-    if info.bits_allocated == 1:
+    decoded: bytes | bytearray | None = None
+    failure: Exception | None = None
+    if info.bits_allocated != 1:
+        try:
+            decoded = gil_free.decode_rle(source, cell_bytes=cell_bytes)
+        except Exception as exc:  # the codec's own error types; pylibjpeg-rle tries next
+            failure = exc
+        if decoded is not None and len(decoded) != pixels * expected:
+            decoded = None  # a segment too short or too long: pylibjpeg-rle says which
+    if decoded is None:
+        try:
+            from rle.rle import decode_frame, decode_segment
+        except ImportError as exc:
+            if failure is not None:
+                raise context.corrupt(f"RLE decoding failed: {failure}") from failure
+            raise context.missing(PACKAGE) from exc
+        if info.bits_allocated == 1:
+            with codec_failures(context, "RLE decoding failed"):
+                segment = decode_segment(source[header[1] :])
+            out.reshape(-1)[...] = _single_bits(bytes(segment), pixels, context)
+            return
         with codec_failures(context, "RLE decoding failed"):
-            segment = decode_segment(source[header[1] :])
-        out.reshape(-1)[...] = _single_bits(bytes(segment), pixels, context)
-        return
-    with codec_failures(context, "RLE decoding failed"):
-        decoded = decode_frame(source, pixels, info.bits_allocated, "<")
+            decoded = decode_frame(source, pixels, info.bits_allocated, "<")
     if len(decoded) != pixels * expected:
         raise context.corrupt(
             f"the RLE frame decodes to {len(decoded)} bytes, not {pixels * expected}"
