@@ -7,7 +7,8 @@ into its place in the output array.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal, SupportsIndex, Union, overload
 
 import numpy as np
@@ -17,7 +18,13 @@ from ._source import OpenSource, SourceLike, open_source
 from .decode import FrameSelection, open_frames, select_frames
 from .decode.frames import locate_frames
 from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
-from .decode.parallel import decode_tasks, parallel_codec, resolve_workers
+from .decode.parallel import (
+    decode_tasks,
+    parallel_codec,
+    releases_gil,
+    resolve_workers,
+    run_on_threads,
+)
 from .normalize import (
     FrameRenderer,
     Image,
@@ -105,9 +112,11 @@ class _Rendering:
             if want_mask
             else None
         )
-        processes = self._processes(workers)
-        if processes > 1:
-            self._render_in_processes(array, mask, processes)
+        mode, spread = self._parallelism(workers)
+        if mode == "threads":
+            self._render_in_threads(array, mask, spread)
+        elif mode == "processes":
+            self._render_in_processes(array, mask, spread)
         else:
             for position in range(count):
                 self.renderer.render_into(
@@ -126,20 +135,58 @@ class _Rendering:
         )
         return Image(array=array, header=header, mask=mask)
 
-    def _processes(self, workers: int | None) -> int:
-        """Processes to decode with: only for compressed frames of a file on disk."""
+    def _parallelism(
+        self, workers: int | None
+    ) -> tuple[Literal["here", "threads", "processes"], int]:
+        """How to decode: here, or on threads or processes, and how many in all.
+
+        Only compressed frames of a file on disk are spread: on threads when
+        their codec releases the GIL, else on processes.
+        """
         opened = self.opened
         if workers == 1 or len(self.indices) < 2:
-            return 1
-        if workers is None and not parallel_codec(opened.syntax):
-            return 1  # cheap to decode: other processes would cost more than they save
-        if not opened.syntax.encapsulated:
-            return 1
-        if opened.path is None:
-            return 1
+            return "here", 1
+        if not opened.syntax.encapsulated or opened.path is None:
+            return "here", 1
+        threads = releases_gil(opened.syntax)
+        if workers is None and not (threads or parallel_codec(opened.syntax)):
+            return "here", 1  # cheap to decode: other processes would cost more than they save
         info = self.plan.info
         pixels = len(self.indices) * info.rows * info.columns * info.samples_per_pixel
-        return resolve_workers(workers, pixels, compressed=True)
+        count = resolve_workers(workers, pixels, compressed=True, threads=threads)
+        if count <= 1:
+            return "here", 1
+        return ("threads" if threads else "processes"), count
+
+    def _render_in_threads(
+        self, array: NDArray[Any], mask: NDArray[np.bool_] | None, threads: int
+    ) -> None:
+        """Decode and render frames on threads, each other thread with the file opened again."""
+        path = self.opened.path
+        assert path is not None
+
+        def render(renderer: FrameRenderer) -> Callable[[int], None]:
+            def one(position: int) -> None:
+                target_mask = None if mask is None else mask[position]
+                renderer.render_into(position, array[position], target_mask)
+
+            return one
+
+        @contextmanager
+        def helper() -> Iterator[Callable[[int], None]]:
+            with open_source(path) as opened:
+                yield render(
+                    FrameRenderer(
+                        open_frames(opened),
+                        opened.dataset,
+                        self.indices,
+                        self.options,
+                        little_endian=opened.syntax.little_endian,
+                        name=opened.name,
+                    )
+                )
+
+        run_on_threads(range(len(self.indices)), render(self.renderer), helper, threads)
 
     def _render_in_processes(
         self, array: NDArray[Any], mask: NDArray[np.bool_] | None, processes: int

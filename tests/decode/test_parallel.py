@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ from dicomnp.decode.parallel import (
     decode_tasks,
     parallel_codec,
     resolve_workers,
+    run_on_threads,
     start_pool_early,
 )
 from dicomnp.decode.workers import WorkerDied, WorkerPool
@@ -137,8 +142,12 @@ def test_only_costly_codecs_are_worth_processes() -> None:
         assert parallel_codec(syntax) == (uid in costly), uid
 
 
-def test_workers_start_early_only_for_a_costly_series(tmp_path: Path) -> None:
+def test_workers_start_early_only_for_a_costly_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     j2k = _j2k_files(tmp_path, 8)
+    assert start_pool_early(j2k, 8, workers=2) is None  # imagecodecs: decoded on threads
+    monkeypatch.setitem(sys.modules, "imagecodecs", None)  # makes importing it fail
     (tmp_path / "notes.txt").write_text("not DICOM")
     pool = start_pool_early([str(tmp_path / "notes.txt"), *j2k], 9, workers=2)
     assert pool is not None
@@ -164,3 +173,35 @@ def test_large_results_travel_through_a_file_that_is_removed(tmp_path: Path) -> 
         assert done[1].shape == (300, 300)
         assert os.listdir(spill) == []
     assert not os.path.exists(spill)
+
+
+def test_run_on_threads_takes_every_item_once_and_gives_helpers_their_own_worker() -> None:
+    seen: list[tuple[str, int]] = []
+    opened: list[int] = []
+
+    @contextmanager
+    def helper() -> Iterator[Callable[[int], None]]:
+        opened.append(threading.get_ident())
+        yield lambda item: seen.append(("helper", item))
+
+    run_on_threads(range(200), lambda item: seen.append(("here", item)), helper, 3)
+    assert sorted(item for _, item in seen) == list(range(200))
+    assert 1 <= len(opened) <= 2
+    assert threading.get_ident() not in opened
+
+
+def test_run_on_threads_raises_the_first_error_and_stops_taking_items() -> None:
+    taken: list[int] = []
+
+    def work(item: int) -> None:
+        taken.append(item)
+        if item == 3:
+            raise dicomnp.CorruptPixelDataError("bad frame", path="x.dcm", frame=item)
+
+    @contextmanager
+    def helper() -> Iterator[Callable[[int], None]]:
+        yield work
+
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="frame 3"):
+        run_on_threads(range(10_000), work, helper, 2)
+    assert len(taken) < 10_000

@@ -1,10 +1,16 @@
-"""Rendering with worker processes gives exactly what one process gives."""
+"""Rendering on threads or worker processes gives exactly what one thread gives.
+
+With imagecodecs, JPEG 2000 frames decode on threads; without it, on worker
+processes. Every test runs both ways.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,12 +18,40 @@ from numpy.typing import NDArray
 from openjpeg.utils import encode_array
 
 import dicomnp
+import dicomnp._api
+from dicomnp.decode import parallel
 from support.build import to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value
 
 pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 
 RNG = np.random.default_rng(11)
+HIDE_IMAGECODECS = "import sys; sys.modules['imagecodecs'] = None\n"
+
+
+@pytest.fixture(autouse=True, params=["threads", "processes"])
+def spread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Which way frames are spread; asserts afterwards that a call used that way."""
+    used: list[str] = []
+    real_threads = parallel.run_on_threads
+    real_tasks = parallel.decode_tasks
+
+    def on_threads(*args: Any, **kwargs: Any) -> None:
+        used.append("threads")
+        real_threads(*args, **kwargs)
+
+    def in_processes(*args: Any, **kwargs: Any) -> None:
+        used.append("processes")
+        real_tasks(*args, **kwargs)
+
+    monkeypatch.setattr(dicomnp._api, "run_on_threads", on_threads)
+    monkeypatch.setattr(dicomnp._api, "decode_tasks", in_processes)
+    if request.param == "processes":
+        monkeypatch.setitem(sys.modules, "imagecodecs", None)  # makes importing it fail
+    yield request.param
+    if "subprocess" not in request.node.name:
+        assert used
+        assert set(used) == {request.param}
 
 
 def j2k_file(values: NDArray[np.uint16]) -> bytes:
@@ -74,10 +108,12 @@ def test_a_corrupt_frame_in_a_worker_raises_a_dicomnp_error(tmp_path: Path) -> N
         dicomnp.to_array(path, workers=2)
 
 
-def test_a_script_without_a_main_guard_runs_once(j2k_multiframe: Path, tmp_path: Path) -> None:
+def test_a_script_without_a_main_guard_runs_once_in_a_subprocess(
+    j2k_multiframe: Path, tmp_path: Path, spread: str
+) -> None:
     script = tmp_path / "convert.py"
     script.write_text(
-        "import dicomnp\n"
+        (HIDE_IMAGECODECS if spread == "processes" else "") + "import dicomnp\n"
         f"array = dicomnp.to_array({str(j2k_multiframe)!r}, workers=2)\n"
         "print('shape', array.shape)\n"
     )

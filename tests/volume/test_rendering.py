@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +267,25 @@ def j2k_series(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "native", tmp_path / "j2k"
 
 
+@pytest.fixture(params=["threads", "processes"])
+def spread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """JPEG 2000 slices on threads (imagecodecs) or on processes (without it)."""
+    import dicomnp.volume.rendering as rendering
+    from dicomnp.decode.parallel import decode_tasks as real
+
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(rendering, "decode_tasks", counted)
+    if request.param == "processes":
+        monkeypatch.setitem(sys.modules, "imagecodecs", None)  # makes importing it fail
+    yield request.param
+    assert bool(calls) == (request.param == "processes")
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -273,8 +294,8 @@ def j2k_series(tmp_path: Path) -> tuple[Path, Path]:
         pytest.param({"values": "display"}, id="display"),
     ],
 )
-def test_two_processes_equal_one_on_a_j2k_series(
-    j2k_series: tuple[Path, Path], options: dict[str, Any]
+def test_two_threads_or_processes_equal_one_on_a_j2k_series(
+    j2k_series: tuple[Path, Path], options: dict[str, Any], spread: str
 ) -> None:
     native_folder, j2k_folder = j2k_series
     one = combine_series(j2k_folder, workers=1, **options)
@@ -298,7 +319,9 @@ def test_two_processes_equal_one_on_a_j2k_series(
     assert one.header.transfer_syntax_uids == ("1.2.840.10008.1.2.4.90",) * 9
 
 
-def test_a_corrupt_slice_in_a_worker_raises_and_leaves_no_process(tmp_path: Path) -> None:
+def test_a_corrupt_slice_in_a_worker_raises_and_leaves_no_process(
+    tmp_path: Path, spread: str
+) -> None:
     paths = write(tmp_path, j2k(geometry_series(6, 40, 33)))
     data = bytearray(paths[3].read_bytes())
     end = data.find(b"\xff\xd9")

@@ -1,11 +1,13 @@
 """Decoding frames of many files, or many frames of one file, on every core.
 
-The pylibjpeg codecs hold the GIL, so threads do not help them; this module
-uses worker processes (:mod:`.workers`: plain interpreters that import only
-dicomnp, safe in notebooks, scripts without a main guard and threaded
-programs). The calling process decodes too, from the other end
-of the same queue of tasks, so work starts at once while the workers start
-up, and nobody idles at the end. Workers send each task's stored frames back
+imagecodecs' decoders release the GIL: their frames decode on threads
+(:func:`run_on_threads`, :func:`releases_gil`). The pylibjpeg codecs hold
+it, so without imagecodecs this module uses worker processes
+(:mod:`.workers`: plain interpreters that import only dicomnp, safe in
+notebooks, scripts without a main guard and threaded programs). The
+calling process decodes too, from the other end of the same queue of
+tasks, so work starts at once while the workers start up, and nobody idles
+at the end. Workers send each task's stored frames back
 as an array; the caller's ``sink`` puts them in place. The workers are ended
 before returning, also when a frame fails: no process is left behind.
 """
@@ -15,14 +17,17 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._source import open_source
 from .._syntaxes import Codec, TransferSyntax, lookup
+from .codecs.gil_free import releases_gil
 from .frames import open_frames
 from .workers import WorkerPool
 
@@ -31,12 +36,17 @@ __all__ = [
     "decode_task",
     "decode_tasks",
     "parallel_codec",
+    "releases_gil",
     "resolve_workers",
+    "run_on_threads",
     "start_pool_early",
 ]
 
+Item = TypeVar("Item")
+
 # Below this many pixels to decode, starting processes costs more than it saves.
 _PARALLEL_PIXELS = 8 * 2**20
+_THREADED_PIXELS = 2**20
 
 
 @dataclass(frozen=True)
@@ -92,18 +102,21 @@ def start_pool_early(
         except Exception:  # not DICOM, unreadable: the header pass will say
             continue
         syntax = lookup(str(uid)) if uid else None
-        if syntax is None or not parallel_codec(syntax):
-            return None
+        if syntax is None or not parallel_codec(syntax) or releases_gil(syntax):
+            return None  # nothing to decode, or decoded on threads
         return WorkerPool(min(helpers, files - 1))
     return None
 
 
-def resolve_workers(workers: int | None, pixels: int, *, compressed: bool) -> int:
-    """How many processes to decode with: ``workers`` if given, else a choice by work size.
+def resolve_workers(
+    workers: int | None, pixels: int, *, compressed: bool, threads: bool = False
+) -> int:
+    """How many processes or threads to decode with: ``workers`` if given, else a choice by work.
 
     With ``workers=None``, data of a :func:`parallel_codec` (``compressed``)
-    of at least 8 Mi pixels use every core; anything else stays in this
-    process.
+    use every core from 8 Mi pixels on processes, or from 1 Mi pixels on
+    threads (``threads``), which cost next to nothing to start; anything
+    else stays in this thread.
 
     Raises
     ------
@@ -115,7 +128,7 @@ def resolve_workers(workers: int | None, pixels: int, *, compressed: bool) -> in
             raise ValueError(f"workers must be at least 1, not {workers}")
         return workers
     cores = os.cpu_count() or 1
-    if compressed and pixels >= _PARALLEL_PIXELS:
+    if compressed and pixels >= (_THREADED_PIXELS if threads else _PARALLEL_PIXELS):
         return cores
     return 1
 
@@ -180,3 +193,58 @@ def decode_tasks(
                 assert done is not None
                 outstanding -= 1
                 sink(*done)
+
+
+def run_on_threads(
+    items: Sequence[Item],
+    here: Callable[[Item], None],
+    helper: Callable[[], AbstractContextManager[Callable[[Item], None]]],
+    threads: int,
+) -> None:
+    """Call a function on every item from ``threads`` threads, this one included.
+
+    This thread calls ``here``; each other thread enters ``helper()`` once and
+    calls what it gives (e.g. a renderer of its own, over a file it opened
+    itself, as a reader and a frame buffer cannot be shared). Items are
+    taken one at a time from a shared queue, so fast threads take more.
+
+    Raises
+    ------
+    Exception
+        The first error any thread raised, after every thread has stopped;
+        the items not yet taken are dropped once one fails.
+    """
+    queue = deque(items)
+
+    def drain(work: Callable[[Item], None]) -> None:
+        try:
+            while True:
+                try:
+                    item = queue.popleft()
+                except IndexError:
+                    return
+                work(item)
+        except BaseException:
+            queue.clear()  # the others stop after their current item
+            raise
+
+    def helped() -> None:
+        with helper() as work:
+            drain(work)
+
+    if threads <= 1 or len(items) < 2:
+        drain(here)
+        return
+    with ThreadPoolExecutor(max_workers=threads - 1) as executor:
+        futures = [executor.submit(helped) for _ in range(min(threads, len(items)) - 1)]
+        first: BaseException | None = None
+        try:
+            drain(here)
+        except BaseException as raised:
+            first = raised
+        for future in futures:
+            failed = future.exception()
+            if first is None and failed is not None:
+                first = failed
+    if first is not None:
+        raise first

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from .._source import FileReader, OpenSource, SourceLike, open_source
 from ..decode import FrameDecoder, open_frames
-from ..decode.parallel import decode_tasks, parallel_codec, resolve_workers
+from ..decode.parallel import decode_tasks, parallel_codec, releases_gil, resolve_workers
 from ..decode.workers import WorkerPool
 from ..errors import InconsistentSeriesError
 from ..normalize import (
@@ -311,8 +311,9 @@ def render_series(
     options : RenderOptions
         The rendering options.
     workers : int or None
-        Processes (compressed files) or threads (anything else) to use, this
-        one included; None decides from the work (see :func:`resolve_workers`).
+        Processes (compressed files whose codec holds the GIL) or threads
+        (anything else) to use, this one included; None decides from the
+        work (see :func:`resolve_workers`).
     pool : WorkerPool, optional
         Workers already started for this call (see :func:`start_pool_early`);
         used if processes are chosen, closed in any case.
@@ -325,8 +326,18 @@ def render_series(
     """
     target = _Target(array, mask, options)
     slices, rows, columns, samples = array.shape
-    compressed = [parallel_codec(job.parsed.syntax) and job.parsed.path is not None for job in jobs]
-    count = resolve_workers(workers, slices * rows * columns * samples, compressed=any(compressed))
+    threaded = [releases_gil(job.parsed.syntax) for job in jobs]
+    # Costly frames whose codec holds the GIL go to processes; the rest to threads.
+    compressed = [
+        parallel_codec(job.parsed.syntax) and job.parsed.path is not None and not gil_free
+        for job, gil_free in zip(jobs, threaded, strict=True)
+    ]
+    count = resolve_workers(
+        workers,
+        slices * rows * columns * samples,
+        compressed=any(compressed) or any(threaded),
+        threads=not any(compressed),
+    )
     described: list[dict[str, Any] | None] = [None] * len(jobs)
     in_processes = [index for index, flag in enumerate(compressed) if flag] if count > 1 else []
     here = [index for index in range(len(jobs)) if index not in set(in_processes)]
