@@ -24,6 +24,7 @@ from pydicom.errors import InvalidDicomError
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
     CorruptPixelDataError,
+    DicomNumpyError,
     InvalidPixelMetadataError,
     NoPixelDataError,
     NotDicomError,
@@ -245,7 +246,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:
-            yield replace(_from_file(fp, name), path=os.fsdecode(source))
+            yield replace(_from_file(fp, name, buffered=True), path=os.fsdecode(source))
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield _from_file(io.BytesIO(source), name)
     elif hasattr(source, "read") and hasattr(source, "seek"):
@@ -314,8 +315,40 @@ def _check_readable(dataset: Dataset, name: str) -> None:
                     _check_readable(item, name)
 
 
-def _from_file(fp: BinaryIO, name: str) -> OpenSource:
-    dataset = _read_header(fp, name)
+_HEAD_BYTES = 1 << 16
+"""Bytes of a file read at once for its header: most headers end well inside them."""
+_PIXEL_HEADER_BYTES = 12
+"""The longest header of a pixel element (explicit VR OB or OW): tag, VR, reserved, length."""
+
+
+def _read_header_buffered(fp: BinaryIO, name: str) -> Dataset:
+    """Read the header from the file's first bytes held in memory, else from the file.
+
+    One read replaces the many small ones pydicom makes. The header is taken
+    from memory when it ends, with room for the pixel element's own header,
+    inside the bytes read (or when they are the whole file); otherwise the
+    file is parsed again from its start. ``fp`` is left where the pixel
+    element starts, as after :func:`_read_header`.
+    """
+    start = fp.tell()
+    head = fp.read(_HEAD_BYTES)
+    whole = len(head) < _HEAD_BYTES
+    memory = io.BytesIO(head)
+    try:
+        dataset = _read_header(memory, name)
+    except DicomNumpyError:
+        if whole:
+            raise
+    else:
+        if whole or memory.tell() <= len(head) - _PIXEL_HEADER_BYTES:
+            fp.seek(start + memory.tell())
+            return dataset
+    fp.seek(start)
+    return _read_header(fp, name)
+
+
+def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource:
+    dataset = _read_header_buffered(fp, name) if buffered else _read_header(fp, name)
     _check_readable(dataset, name)
     syntax = _syntax_of(dataset, name)
     if syntax.deflated_dataset:
