@@ -102,7 +102,10 @@ class _Rendering:
         )
         locate_frames(decoder, self.indices)
 
-    def render_all(self, want_mask: bool, workers: int | None = None) -> Image:
+    def render_arrays(
+        self, want_mask: bool, workers: int | None = None
+    ) -> tuple[NDArray[Any], NDArray[np.bool_] | None]:
+        """Decode and render every selected frame: the array and, if wanted, its mask."""
         plan = self.plan
         count = len(self.indices)
         name = self.opened.name
@@ -125,15 +128,18 @@ class _Rendering:
         if not self.frame_axis:
             array = array.reshape(plan.frame_shape)
             mask = None if mask is None else mask.reshape(plan.frame_shape[:2])
-        header = build_header(
-            plan,
-            shape=array.shape,
+        return array, mask
+
+    def header(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """The header of an array of ``shape`` rendered by this plan."""
+        return build_header(
+            self.plan,
+            shape=shape,
             dataset=self.opened.dataset,
             syntax=self.opened.syntax,
             lossy=self.lossy,
             name=self.opened.name,
         )
-        return Image(array=array, header=header, mask=mask)
 
     def _parallelism(
         self, workers: int | None
@@ -273,10 +279,12 @@ def read(
     display_bits : int, optional
         Bits of display output, 1 to 16 (default 8: uint8).
     workers : int or None, optional
-        Processes to decode compressed frames of a file with, this one
-        included. None (default) uses every core when there are at least
-        8 Mi compressed pixels to decode, else 1; 1 decodes in this process.
-        Native data and in-memory sources always decode in this process.
+        Threads (or, for codecs that hold the GIL, processes) to decode
+        compressed frames of a file with, this one included. None (default)
+        uses every core when there are at least 1 Mi compressed pixels to
+        decode on threads (8 Mi on processes), else 1; 1 decodes in this
+        thread. Native data and in-memory sources always decode in this
+        thread.
     max_bytes : int or None, optional
         The largest output, in bytes, to allocate: the array plus the mask
         (default ``2**34``, 16 GiB); None for no limit. Checked from the
@@ -323,10 +331,19 @@ def read(
         window=window,
         display_bits=display_bits,
     )
+    with _rendering(source, frames, options, max_bytes) as rendering:
+        array, mask = rendering.render_arrays(options.padding is Padding.MASK, workers)
+        return Image(array=array, header=rendering.header(array.shape), mask=mask)
+
+
+@contextmanager
+def _rendering(
+    source: SourceLike, frames: FrameSelection, options: RenderOptions, max_bytes: int | None
+) -> Iterator[_Rendering]:
+    """Open ``source`` and check it and the options: ready to render."""
     limit = check_max_bytes(max_bytes)
     with open_source(source) as opened:
-        rendering = _Rendering(opened, frames, options, limit)
-        return rendering.render_all(options.padding is Padding.MASK, workers)
+        yield _Rendering(opened, frames, options, limit)
 
 
 @overload
@@ -404,9 +421,7 @@ def to_array(
     >>> mask.shape, bool(mask.any())
     ((64, 64), False)
     """
-    image = read(
-        source,
-        frames=frames,
+    options = RenderOptions.create(
         values=values,
         allow_lossy=allow_lossy,
         padding=padding,
@@ -414,12 +429,12 @@ def to_array(
         voi_index=voi_index,
         window=window,
         display_bits=display_bits,
-        workers=workers,
-        max_bytes=max_bytes,
     )
-    if image.mask is not None:
-        return image.array, image.mask
-    return image.array
+    with _rendering(source, frames, options, max_bytes) as rendering:  # no header to build
+        array, mask = rendering.render_arrays(options.padding is Padding.MASK, workers)
+    if mask is not None:
+        return array, mask
+    return array
 
 
 @overload

@@ -43,7 +43,6 @@ from .normalize import (
     RenderOptions,
     ValuesLike,
     VoiLike,
-    build_header,
     describe_rendering,
 )
 from .volume.rendering import SeriesTask, SourceJob, render_series_task, series_output_dtype
@@ -270,14 +269,7 @@ def read_dask(
         plan = rendering.plan
         indices = rendering.indices
         shape = (len(indices), *plan.frame_shape) if rendering.frame_axis else plan.frame_shape
-        header = build_header(
-            plan,
-            shape=shape,
-            dataset=opened.dataset,
-            syntax=opened.syntax,
-            lossy=rendering.lossy,
-            name=opened.name,
-        )
+        header = rendering.header(shape)
     chunks = tuple(
         (SeriesTask(path, indices[start : start + size], options, plan.dtype.str),)
         for start in range(0, len(indices), size)

@@ -320,10 +320,11 @@ def combine_series(
         Numbers (which must then run from 1 along the stack) and Images in
         Acquisition. Positions alone cannot reveal missing end slices.
     workers : int or None
-        Compressed files on disk are decoded by this many processes, this
-        one included; anything else by this many threads. None (default)
-        uses every core for at least 8 Mi compressed pixels, else decodes in
-        this thread; 1 always decodes in this thread.
+        Threads to decode with, this one included; compressed files on
+        disk whose codec holds the GIL (pylibjpeg, without imagecodecs) go
+        to this many processes instead. None (default) uses every core for
+        at least 1 Mi compressed pixels on threads (8 Mi on processes), else
+        decodes in this thread; 1 always decodes in this thread.
     values, allow_lossy, padding, voi, voi_index, window, display_bits
         As for :func:`dicomnp.read`: each slice is rendered exactly as
         :func:`dicomnp.to_array` renders it. With ``values="modality"`` and a
