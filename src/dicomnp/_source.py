@@ -301,7 +301,7 @@ def _check_readable(dataset: Dataset, name: str) -> None:
         An element of group 0028 cannot be read.
     """
     for tag in list(dataset.keys()):
-        if tag.group != 0x0028 and tag not in _CHECKED_SEQUENCES:
+        if tag >> 16 != 0x0028 and tag not in _CHECKED_SEQUENCES:  # int arithmetic: fast
             continue
         try:
             element = dataset[tag]
