@@ -9,7 +9,17 @@ import pytest
 
 import dicomnp
 
-HEAVY = ("pydicom", "numpy", "pylibjpeg", "libjpeg", "openjpeg", "rle", "jpeg_ls", "gdcm")
+HEAVY = (
+    "pydicom",
+    "numpy",
+    "pylibjpeg",
+    "libjpeg",
+    "openjpeg",
+    "rle",
+    "jpeg_ls",
+    "gdcm",
+    "imagecodecs",
+)
 
 
 def test_import_loads_no_codec_and_no_pydicom() -> None:
