@@ -181,16 +181,7 @@ class _Rendering:
         @contextmanager
         def helper() -> Iterator[Callable[[int], None]]:
             with open_source(path) as opened:
-                yield render(
-                    FrameRenderer(
-                        open_frames(opened),
-                        opened.dataset,
-                        self.indices,
-                        self.options,
-                        little_endian=opened.syntax.little_endian,
-                        name=opened.name,
-                    )
-                )
+                yield render(FrameRenderer.of_source(opened, self.indices, self.options))
 
         run_on_threads(range(len(self.indices)), render(self.renderer), helper, threads)
 

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from ._api import _Rendering
 from ._source import open_source
-from .decode import FrameSelection, open_frames
+from .decode import FrameSelection
 from .errors import InvalidOptionError, MissingDependencyError
 from .normalize import (
     FrameRenderer,
@@ -321,14 +321,7 @@ def _describe(job: SourceJob, options: RenderOptions) -> tuple[dict[str, Any], t
     """How ``job``'s frames will be rendered, from the header alone, and the frame shape."""
     path = _path_of(job.source)
     with open_source(path) as opened:
-        plan = FrameRenderer(
-            open_frames(opened),
-            opened.dataset,
-            job.frames,
-            options,
-            little_endian=opened.syntax.little_endian,
-            name=opened.name,
-        ).plan
+        plan = FrameRenderer.of_source(opened, job.frames, options).plan
         described = describe_rendering(plan, opened.dataset, opened.name)
     described["lossy"] = job.lossy.lossy
     described["transfer_syntax"] = job.parsed.syntax.uid

@@ -8,7 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
-from ..decode import FrameDecoder
+from .._source import OpenSource
+from ..decode import FrameDecoder, open_frames
 from .options import RenderOptions
 from .plan import plan_rendering
 from .render import RenderPlan
@@ -76,6 +77,20 @@ class FrameRenderer:
             name=name,
         )
         self._scratch: NDArray[Any] | None = None
+
+    @classmethod
+    def of_source(
+        cls, opened: OpenSource, frames: tuple[int, ...], options: RenderOptions
+    ) -> FrameRenderer:
+        """The renderer of ``frames`` of an opened source, with a decoder of its own."""
+        return cls(
+            open_frames(opened),
+            opened.dataset,
+            frames,
+            options,
+            little_endian=opened.syntax.little_endian,
+            name=opened.name,
+        )
 
     def render_into(
         self, position: int, out: NDArray[Any], mask: NDArray[np.bool_] | None = None

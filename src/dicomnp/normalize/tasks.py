@@ -9,7 +9,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._source import open_source
-from ..decode import open_frames
 from .options import Padding, RenderOptions
 from .renderer import FrameRenderer
 
@@ -65,14 +64,7 @@ def render_frames(
         ``padding="mask"``, their masks ``(frames, rows, columns)``.
     """
     with open_source(path) as opened:
-        renderer = FrameRenderer(
-            open_frames(opened),
-            opened.dataset,
-            frames,
-            options,
-            little_endian=opened.syntax.little_endian,
-            name=opened.name,
-        )
+        renderer = FrameRenderer.of_source(opened, frames, options)
         plan = renderer.plan
         count = len(frames)
         out = np.empty((count, *plan.frame_shape), dtype=plan.dtype if dtype is None else dtype)

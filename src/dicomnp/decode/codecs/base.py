@@ -67,6 +67,19 @@ class FrameContext:
             tag=self.tag,
         )
 
+    def without_fallback(
+        self, package: str, failure: Exception | None, what: str
+    ) -> DicomNumpyError:
+        """Return the error for a fallback ``package`` that is not installed.
+
+        ``failure`` is what imagecodecs raised on the frame, if it did: the
+        frame is then corrupt (``what`` says how) for the one decoder there
+        is. Without it, no decoder is installed at all.
+        """
+        if failure is not None:
+            return self.corrupt(f"{what}: {failure}")
+        return self.missing(package)
+
     def check_shape(self, found: tuple[int, int, int], info: PixelInfo, what: str) -> None:
         """Raise unless ``found`` (rows, columns, samples) matches the data set."""
         expected = info.frame_shape

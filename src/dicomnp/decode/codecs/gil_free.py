@@ -55,12 +55,10 @@ def decode_jpeg(data: bytes, *, samples: int) -> NDArray[Any] | None:
     module = _imagecodecs()
     if module is None:
         return None
-    if samples == 3:
-        # The same space in and out: libjpeg-turbo converts nothing.
-        decoded: NDArray[Any] = module.jpeg8_decode(data, colorspace="YCbCr", outcolorspace="YCbCr")
-        return decoded
-    result: NDArray[Any] = module.jpeg8_decode(data)
-    return result
+    # Three samples: the same space in and out, so libjpeg-turbo converts nothing.
+    spaces = {"colorspace": "YCbCr", "outcolorspace": "YCbCr"} if samples == 3 else {}
+    decoded: NDArray[Any] = module.jpeg8_decode(data, **spaces)
+    return decoded
 
 
 def decode_jpeg_ls(data: bytes) -> NDArray[Any] | None:

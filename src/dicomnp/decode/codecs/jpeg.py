@@ -166,9 +166,8 @@ def _decode_with_libjpeg(
     try:
         from libjpeg.utils import decode_pixel_data, get_parameters
     except ImportError as exc:
-        if failure is not None:
-            raise context.corrupt(f"the JPEG codestream cannot be decoded: {failure}") from failure
-        raise context.missing(PACKAGE) from exc
+        what = "the JPEG codestream cannot be decoded"
+        raise context.without_fallback(PACKAGE, failure, what) from failure or exc
     if header.sof is not None and header.rows:
         # The frame header gives what libjpeg would report, without a second parse.
         parameters = {

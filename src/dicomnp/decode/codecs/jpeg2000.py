@@ -110,11 +110,8 @@ def decode_into(
     try:
         from openjpeg.utils import decode_pixel_data
     except ImportError as exc:
-        if failure is not None:
-            raise context.corrupt(
-                f"the JPEG 2000 codestream cannot be decoded: {failure}"
-            ) from failure
-        raise context.missing(PACKAGE) from exc
+        what = "the JPEG 2000 codestream cannot be decoded"
+        raise context.without_fallback(PACKAGE, failure, what) from failure or exc
     with codec_failures(context, "the JPEG 2000 codestream cannot be decoded"):
         decoded = decode_pixel_data(source, version=2)
     itemsize = math.ceil(header.precision / 8)

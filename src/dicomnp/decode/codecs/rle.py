@@ -111,9 +111,9 @@ def decode_into(
         try:
             from rle.rle import decode_frame, decode_segment
         except ImportError as exc:
-            if failure is not None:
-                raise context.corrupt(f"RLE decoding failed: {failure}") from failure
-            raise context.missing(PACKAGE) from exc
+            raise context.without_fallback(PACKAGE, failure, "RLE decoding failed") from (
+                failure or exc
+            )
         if info.bits_allocated == 1:
             with codec_failures(context, "RLE decoding failed"):
                 segment = decode_segment(source[header[1] :])
