@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from pydicom.uid import UID
 
 import dicomnp
 from dicomnp import _source
@@ -24,7 +25,7 @@ def file_with_header_of(tmp_path: Path, private_bytes: int) -> tuple[Path, NDArr
     values = np.arange(256, dtype=np.uint16).reshape(16, 16)
     dataset = image_dataset(values.tobytes(), rows=16, columns=16, bits_allocated=16)
     # a fixed UID: generated ones vary in length, and so would the header
-    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = UID("1.2.3.4")
     dataset.add_new(0x00091010, "LO", "DICOMNP TEST")
     dataset.add_new(0x00091100, "OB", b"\x5a" * private_bytes)
     path = tmp_path / f"header_{private_bytes}.dcm"
