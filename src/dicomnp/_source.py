@@ -2,9 +2,10 @@
 
 A source is a path, an ``os.PathLike``, a binary file object, ``bytes`` or a
 ``pydicom.Dataset``. :func:`open_source` reads the data set up to the pixel
-element with pydicom, then reads the pixel element's own header to learn the
-offset and length of its value, so that the decode layer can read just the
-bytes of the frames it is asked for.
+element (walked in memory by :mod:`dicomnp._head` when it is the common
+case, else by pydicom), then reads the pixel element's own header to learn
+the offset and length of its value, so that the decode layer can read just
+the bytes of the frames it is asked for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from ._attributes import Attributes, HeadAttributes, as_dataset
+from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
     CorruptPixelDataError,
@@ -53,36 +56,6 @@ _PIXEL_KEYWORDS = {
     DOUBLE_FLOAT_PIXEL_DATA: "DoubleFloatPixelData",
 }
 UNDEFINED_LENGTH = 0xFFFFFFFF
-# Explicit VRs whose element header has two reserved bytes and a 32-bit length.
-_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"})
-_SHORT_VRS = frozenset(
-    {
-        b"AE",
-        b"AS",
-        b"AT",
-        b"CS",
-        b"DA",
-        b"DS",
-        b"DT",
-        b"FD",
-        b"FL",
-        b"IS",
-        b"LO",
-        b"LT",
-        b"PN",
-        b"SH",
-        b"SL",
-        b"SS",
-        b"ST",
-        b"SV",
-        b"TM",
-        b"UI",
-        b"UL",
-        b"US",
-        b"UV",
-    }
-)
-
 _IMPLICIT_LE = "1.2.840.10008.1.2"
 _EXPLICIT_LE = "1.2.840.10008.1.2.1"
 _EXPLICIT_BE = "1.2.840.10008.1.2.2"
@@ -199,8 +172,8 @@ class OpenSource:
 
     name: str
     """The file path, or a description of an in-memory source, for messages."""
-    dataset: Dataset
-    """The data set, without the value of the pixel element."""
+    dataset: Attributes
+    """The data set's attributes, without the value of the pixel element."""
     syntax: TransferSyntax
     pixel: PixelElement
     reader: ByteReader
@@ -248,7 +221,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
         with fp:
             yield replace(_from_file(fp, name, buffered=True), path=os.fsdecode(source))
     elif isinstance(source, (bytes, bytearray, memoryview)):
-        yield _from_file(io.BytesIO(source), name)
+        yield _from_file(io.BytesIO(source), name, buffered=True)
     elif hasattr(source, "read") and hasattr(source, "seek"):
         yield _from_file(cast(BinaryIO, source), name)
     else:
@@ -287,7 +260,11 @@ _CHECKED_SEQUENCES = frozenset(
 )
 
 
-def _check_readable(dataset: Dataset, name: str) -> None:
+def _checked(tag: int) -> bool:
+    return tag >> 16 == 0x0028 or tag in _CHECKED_SEQUENCES
+
+
+def _check_readable(attributes: Attributes, name: str) -> None:
     """Convert the Image Pixel and rendering attributes now, refusing any that cannot be.
 
     pydicom converts values when they are first used; a corrupt VR or value
@@ -300,8 +277,14 @@ def _check_readable(dataset: Dataset, name: str) -> None:
     InvalidPixelMetadataError
         An element of group 0028 cannot be read.
     """
+    if isinstance(attributes, HeadAttributes) and attributes.converts(_checked):
+        return  # every value was converted without pydicom
+    _check_dataset(as_dataset(attributes), name)
+
+
+def _check_dataset(dataset: Dataset, name: str) -> None:
     for tag in list(dataset.keys()):
-        if tag >> 16 != 0x0028 and tag not in _CHECKED_SEQUENCES:  # int arithmetic: fast
+        if not _checked(tag):
             continue
         try:
             element = dataset[tag]
@@ -312,27 +295,35 @@ def _check_readable(dataset: Dataset, name: str) -> None:
         if element.VR == "SQ" and element.value is not None:
             for item in element.value:
                 if isinstance(item, Dataset):
-                    _check_readable(item, name)
+                    _check_dataset(item, name)
 
 
 _HEAD_BYTES = 1 << 16
 """Bytes of a file read at once for its header: most headers end well inside them."""
+_LARGE_HEAD_BYTES = 1 << 20
+"""Bytes read at most for a header walked in memory (large private headers)."""
 _PIXEL_HEADER_BYTES = 12
 """The longest header of a pixel element (explicit VR OB or OW): tag, VR, reserved, length."""
 
 
-def _read_header_buffered(fp: BinaryIO, name: str) -> Dataset:
+def _read_header_buffered(fp: BinaryIO, name: str) -> Attributes:
     """Read the header from the file's first bytes held in memory, else from the file.
 
-    One read replaces the many small ones pydicom makes. The header is taken
-    from memory when it ends, with room for the pixel element's own header,
-    inside the bytes read (or when they are the whole file); otherwise the
-    file is parsed again from its start. ``fp`` is left where the pixel
-    element starts, as after :func:`_read_header`.
+    One read replaces the many small ones pydicom makes. The common header
+    (see :mod:`dicomnp._head`) is walked here and its values converted on
+    demand. Any other is read by pydicom: from memory when it ends, with room
+    for the pixel element's own header, inside the bytes read (or when they
+    are the whole file); otherwise from the file, from its start. ``fp`` is
+    left where the pixel element starts, as after :func:`_read_header`.
     """
     start = fp.tell()
     head = fp.read(_HEAD_BYTES)
     whole = len(head) < _HEAD_BYTES
+    if start == 0:
+        located, head, whole = _walk(fp, head, whole)
+        if located is not None:
+            fp.seek(located.end)
+            return HeadAttributes(head, located, lambda memory: _read_header(memory, name))
     memory = io.BytesIO(head)
     try:
         dataset = _read_header(memory, name)
@@ -345,6 +336,26 @@ def _read_header_buffered(fp: BinaryIO, name: str) -> Dataset:
             return dataset
     fp.seek(start)
     return _read_header(fp, name)
+
+
+def _walk(fp: BinaryIO, head: bytes, whole: bool) -> tuple[Located | None, bytes, bool]:
+    """Walk the header in ``head``, reading up to :data:`_LARGE_HEAD_BYTES` if it needs more.
+
+    Returns where the elements lie (None when pydicom is to read the header),
+    the bytes read from the file's start, and whether they are the whole file.
+    """
+    try:
+        return locate_elements(head), head, whole
+    except HeadTooShort:
+        if whole:
+            return None, head, whole
+    more = _LARGE_HEAD_BYTES - len(head)
+    rest = fp.read(more)
+    head += rest
+    try:
+        return locate_elements(head), head, len(rest) < more
+    except HeadTooShort:
+        return None, head, len(rest) < more
 
 
 def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource:
@@ -378,12 +389,12 @@ def _parse_pixel_element(
     if tag not in PIXEL_TAGS:
         raise NoPixelDataError("the data set has no pixel data element", path=name)
     vr_bytes = head[4:6]
-    if vr_bytes in _LONG_VRS:
+    if vr_bytes in LONG_VRS:
         if len(head) < 12:
             raise CorruptPixelDataError("the pixel element header is cut short", path=name, tag=tag)
         (length,) = struct.unpack(order + "L", head[8:12])
         header_size, vr = 12, vr_bytes.decode()
-    elif vr_bytes in _SHORT_VRS:
+    elif vr_bytes in SHORT_VRS:
         (length,) = struct.unpack(order + "H", head[6:8])
         header_size, vr = 8, vr_bytes.decode()
     else:  # implicit VR, whatever the transfer syntax claims
@@ -419,7 +430,7 @@ def _refuse_second_pixel_element(
             )
 
 
-def _syntax_of(dataset: Dataset, name: str) -> TransferSyntax:
+def _syntax_of(dataset: Attributes, name: str) -> TransferSyntax:
     """The transfer syntax from the file meta, or from the encoding pydicom found."""
     meta = getattr(dataset, "file_meta", None)
     uid = meta.get("TransferSyntaxUID") if meta is not None else None

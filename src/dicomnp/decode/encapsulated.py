@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from .._source import ByteReader, PixelElement
 from .._syntaxes import Codec, TransferSyntax
 from ..errors import (
@@ -67,7 +67,7 @@ class EncapsulatedFrames:
         Random access to the source bytes.
     syntax : TransferSyntax
         The encapsulated transfer syntax.
-    dataset : pydicom.Dataset
+    dataset : pydicom.Dataset or Attributes
         The data set, for the Extended Offset Table.
     name : str
         The source's name, for messages.
@@ -93,7 +93,7 @@ class EncapsulatedFrames:
         reader: ByteReader,
         *,
         syntax: TransferSyntax,
-        dataset: Dataset,
+        dataset: Attributes,
         name: str,
     ) -> None:
         adapter = adapter_for(syntax)
@@ -211,7 +211,7 @@ class EncapsulatedFrames:
 
 
 def _extended_offsets(
-    dataset: Dataset, name: str
+    dataset: Attributes, name: str
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64]] | None:
     """The Extended Offset Table and its lengths as uint64 arrays, if both are usable."""
     offsets = _uint64s(dataset, EXTENDED_OFFSET_TABLE)
@@ -227,7 +227,7 @@ def _extended_offsets(
     return offsets, lengths
 
 
-def _uint64s(dataset: Dataset, tag: int) -> NDArray[np.uint64] | None:
+def _uint64s(dataset: Attributes, tag: int) -> NDArray[np.uint64] | None:
     element = dataset.get(tag)
     value = getattr(element, "value", None)
     if not isinstance(value, (bytes, bytearray)) or not value or len(value) % 8:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from .._source import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PixelElement
 from ..errors import (
     InvalidPixelMetadataError,
@@ -42,7 +42,7 @@ _COLOUR = frozenset(
 _RETIRED_FOUR_SAMPLE = frozenset({"ARGB", "CMYK", "HSV"})
 
 
-def _attribute(dataset: Dataset, keyword: str, name: str) -> Any:
+def _attribute(dataset: Attributes, keyword: str, name: str) -> Any:
     """Return the value of ``keyword``, or None when absent or empty."""
     try:
         value = dataset.get(keyword)
@@ -55,7 +55,7 @@ def _attribute(dataset: Dataset, keyword: str, name: str) -> Any:
     return value
 
 
-def _integer(dataset: Dataset, keyword: str, name: str, default: int | None = None) -> int:
+def _integer(dataset: Attributes, keyword: str, name: str, default: int | None = None) -> int:
     value = _attribute(dataset, keyword, name)
     if value is None:
         if default is None:
@@ -114,7 +114,7 @@ class PixelInfo:
     float_data: bool
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset, pixel: PixelElement, name: str) -> PixelInfo:
+    def from_dataset(cls, dataset: Attributes, pixel: PixelElement, name: str) -> PixelInfo:
         """Read and validate the Image Pixel attributes of ``dataset``.
 
         Raises

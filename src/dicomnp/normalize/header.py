@@ -15,8 +15,8 @@ import logging
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from .._syntaxes import TransferSyntax
 from .colour import ColourConversion
 from .lossy import LossyAssessment
@@ -57,7 +57,7 @@ def _one_or_list(items: list[Any]) -> Any:
     return first if all(item == first for item in items) else items
 
 
-def _numbers(dataset: Dataset, keyword: str, frame: int) -> list[float] | float | None:
+def _numbers(dataset: Attributes, keyword: str, frame: int) -> list[float] | float | None:
     """A DS attribute from the top level, else from the Pixel Measures functional group."""
     holders: list[Any] = [dataset]
     for sequence, index in (
@@ -89,7 +89,7 @@ def _numbers(dataset: Dataset, keyword: str, frame: int) -> list[float] | float 
     return None
 
 
-def _text(dataset: Dataset, keyword: str) -> str | None:
+def _text(dataset: Attributes, keyword: str) -> str | None:
     try:
         value = dataset.get(keyword)
     except Exception:
@@ -143,7 +143,7 @@ def _integral(number: float) -> int | float:
     return int(number) if float(number).is_integer() else float(number)
 
 
-def _window(plan: RenderPlan, dataset: Dataset, name: str) -> tuple[Any, list[Any]]:
+def _window(plan: RenderPlan, dataset: Attributes, name: str) -> tuple[Any, list[Any]]:
     """The window used (display) or offered (otherwise), and every window of frame 0."""
     if plan.kind is not Kind.GREY:
         return None, []
@@ -191,7 +191,7 @@ def _padding(plan: RenderPlan) -> dict[str, Any] | None:
     }
 
 
-def describe_rendering(plan: RenderPlan, dataset: Dataset, name: str) -> dict[str, Any]:
+def describe_rendering(plan: RenderPlan, dataset: Attributes, name: str) -> dict[str, Any]:
     """How ``plan`` renders each of its frames: what a series header keeps per slice.
 
     A cheaper subset of :func:`build_header`, with lists per frame (in the
@@ -227,7 +227,7 @@ def build_header(
     plan: RenderPlan,
     *,
     shape: tuple[int, ...],
-    dataset: Dataset,
+    dataset: Attributes,
     syntax: TransferSyntax,
     lossy: LossyAssessment,
     name: str,

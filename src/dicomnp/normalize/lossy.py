@@ -16,8 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydicom.dataset import Dataset
-
+from .._attributes import Attributes
 from .._syntaxes import Lossiness, TransferSyntax
 from ..errors import LossyDataError
 
@@ -74,7 +73,7 @@ def _numbers(value: Any) -> tuple[float, ...]:
     return tuple(numbers)
 
 
-def _get(dataset: Dataset, keyword: str) -> Any:
+def _get(dataset: Attributes, keyword: str) -> Any:
     try:
         return dataset.get(keyword)
     except Exception:  # pydicom converts on access and may fail on malformed values
@@ -82,12 +81,12 @@ def _get(dataset: Dataset, keyword: str) -> Any:
         return None
 
 
-def assess_lossy(dataset: Dataset, syntax: TransferSyntax) -> LossyAssessment:
+def assess_lossy(dataset: Attributes, syntax: TransferSyntax) -> LossyAssessment:
     """Decide from the header whether the pixel data are lossy.
 
     Parameters
     ----------
-    dataset : pydicom.dataset.Dataset
+    dataset : pydicom.Dataset or Attributes
         The data set, pixel data not needed.
     syntax : TransferSyntax
         Its transfer syntax.
@@ -149,7 +148,7 @@ def assess_lossy(dataset: Dataset, syntax: TransferSyntax) -> LossyAssessment:
 
 
 def refuse_lossy(
-    assessment: LossyAssessment, dataset: Dataset, syntax: TransferSyntax, name: str
+    assessment: LossyAssessment, dataset: Attributes, syntax: TransferSyntax, name: str
 ) -> None:
     """Raise :class:`LossyDataError` when the assessment says lossy.
 

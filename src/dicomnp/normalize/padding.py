@@ -20,15 +20,16 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset
+
+from .._attributes import Attributes
 
 __all__ = ["PaddingSpec", "read_padding"]
 
 logger = logging.getLogger(__name__)
 
-_INTEGER_TAGS = (0x00280120, 0x00280121)
-_FLOAT_TAGS = (0x00280122, 0x00280124)
-_DOUBLE_TAGS = (0x00280123, 0x00280125)
+_INTEGER_KEYWORDS = ("PixelPaddingValue", "PixelPaddingRangeLimit")
+_FLOAT_KEYWORDS = ("FloatPixelPaddingValue", "FloatPixelPaddingRangeLimit")
+_DOUBLE_KEYWORDS = ("DoubleFloatPixelPaddingValue", "DoubleFloatPixelPaddingRangeLimit")
 
 
 @dataclass(frozen=True)
@@ -108,17 +109,16 @@ def _float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _element_value(dataset: Dataset, tag: int) -> Any:
+def _element_value(dataset: Attributes, keyword: str) -> Any:
     try:
-        element = dataset.get(tag)
-        return None if element is None else element.value
+        return dataset.get(keyword)
     except Exception:  # pydicom converts on access and may fail
-        logger.info("padding attribute %08X cannot be read; ignored", tag)
+        logger.info("%s cannot be read; ignored", keyword)
         return None
 
 
 def read_padding(
-    dataset: Dataset,
+    dataset: Attributes,
     *,
     samples_per_pixel: int,
     float_data: int,
@@ -131,7 +131,7 @@ def read_padding(
 
     Parameters
     ----------
-    dataset : pydicom.dataset.Dataset
+    dataset : pydicom.Dataset or Attributes
         The data set.
     samples_per_pixel : int
         Padding is ignored (and logged) for three-sample images.
@@ -155,14 +155,14 @@ def read_padding(
     ...              signed=True, little_endian=True, name="x")
     PaddingSpec(value=-2000, range_limit=None, outside_bits_stored=False)
     """
-    tags = {0: _INTEGER_TAGS, 32: _FLOAT_TAGS, 64: _DOUBLE_TAGS}[float_data]
-    raw_value = _element_value(dataset, tags[0])
+    keywords = {0: _INTEGER_KEYWORDS, 32: _FLOAT_KEYWORDS, 64: _DOUBLE_KEYWORDS}[float_data]
+    raw_value = _element_value(dataset, keywords[0])
     if raw_value is None or raw_value == b"" or raw_value == "":
         return None
     if samples_per_pixel != 1:
         logger.info("%s: pixel padding is ignored for a three-sample image", name)
         return None
-    raw_limit = _element_value(dataset, tags[1])
+    raw_limit = _element_value(dataset, keywords[1])
     if float_data:
         value = _float(raw_value)
         limit = _float(raw_limit) if raw_limit not in (None, b"", "") else None

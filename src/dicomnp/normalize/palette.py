@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from ..errors import InvalidLutError
 from .lut import Lut, expand_segmented, read_descriptor, read_table
 
@@ -80,12 +80,12 @@ class Palette:
         }
 
 
-def read_palette(dataset: Dataset, *, signed: bool, little_endian: bool, name: str) -> Palette:
+def read_palette(dataset: Attributes, *, signed: bool, little_endian: bool, name: str) -> Palette:
     """Read the Palette Color LUTs of ``dataset``.
 
     Parameters
     ----------
-    dataset : pydicom.dataset.Dataset
+    dataset : pydicom.Dataset or Attributes
         A data set with Photometric Interpretation PALETTE COLOR.
     signed : bool
         Pixel Representation is 1 (the first mapped value is signed).
@@ -127,7 +127,9 @@ def read_palette(dataset: Dataset, *, signed: bool, little_endian: bool, name: s
 _ALPHA = ("AlphaPaletteColorLookupTableData", "SegmentedAlphaPaletteColorLookupTableData")
 
 
-def _read_one(dataset: Dataset, colour: str, signed: bool, little_endian: bool, name: str) -> Lut:
+def _read_one(
+    dataset: Attributes, colour: str, signed: bool, little_endian: bool, name: str
+) -> Lut:
     what = f"{colour.lower()} palette"
     descriptor_tag = _DESCRIPTOR_TAGS[colour]
     descriptor = _value(dataset, descriptor_tag)
@@ -176,7 +178,7 @@ def _read_one(dataset: Dataset, colour: str, signed: bool, little_endian: bool, 
     )
 
 
-def _value(dataset: Dataset, tag: int) -> Any:
+def _value(dataset: Attributes, tag: int) -> Any:
     """The value of ``tag``, or None when absent or empty."""
     try:
         element = dataset.get(tag)

@@ -10,8 +10,8 @@ import logging
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from ..decode.pixel_info import PixelInfo
 from ..errors import InvalidPixelMetadataError
 from .colour import ColourConversion, conversion_for
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 def plan_rendering(
-    dataset: Dataset,
+    dataset: Attributes,
     info: PixelInfo,
     decoded_photometric: str,
     frames: tuple[int, ...],
@@ -50,7 +50,7 @@ def plan_rendering(
 
     Parameters
     ----------
-    dataset : pydicom.dataset.Dataset
+    dataset : pydicom.Dataset or Attributes
         The data set (pixel data not needed).
     info : PixelInfo
         Its validated Image Pixel attributes.
@@ -151,7 +151,7 @@ def plan_rendering(
 
 
 def _modality_lut(
-    dataset: Dataset, signed: bool, little_endian: bool, name: str, values: Values
+    dataset: Attributes, signed: bool, little_endian: bool, name: str, values: Values
 ) -> Lut | None:
     """The Modality LUT; in stored mode only reported, so a malformed one is skipped."""
     try:
@@ -163,7 +163,7 @@ def _modality_lut(
         return None
 
 
-def _has_top_rescale(dataset: Dataset) -> bool:
+def _has_top_rescale(dataset: Attributes) -> bool:
     return "RescaleSlope" in dataset or "RescaleIntercept" in dataset
 
 

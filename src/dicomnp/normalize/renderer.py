@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from .._source import OpenSource
 from ..decode import FrameDecoder, open_frames
 from .options import RenderOptions
@@ -28,7 +28,7 @@ class FrameRenderer:
     ----------
     decoder : FrameDecoder
         The decoder of the source.
-    dataset : pydicom.dataset.Dataset
+    dataset : pydicom.Dataset or Attributes
         The source's header.
     frames : tuple of int
         The 0-based frames to render, in output order.
@@ -58,7 +58,7 @@ class FrameRenderer:
     def __init__(
         self,
         decoder: FrameDecoder,
-        dataset: Dataset,
+        dataset: Attributes,
         frames: tuple[int, ...],
         options: RenderOptions,
         *,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from ..decode.pixel_info import PixelInfo
 from .options import RenderOptions, Values, ValuesLike
 from .palette import read_palette
@@ -46,7 +46,7 @@ class SliceOutput:
 
 
 def slice_output(
-    dataset: Dataset,
+    dataset: Attributes,
     info: PixelInfo,
     options: RenderOptions,
     *,
@@ -61,7 +61,7 @@ def slice_output(
 
     Parameters
     ----------
-    dataset : pydicom.dataset.Dataset
+    dataset : pydicom.Dataset or Attributes
         The data set; pixel data not needed.
     info : PixelInfo
         Its Image Pixel attributes.

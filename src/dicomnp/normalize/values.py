@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from ..errors import InvalidLutError, InvalidPixelMetadataError
 from .lut import Lut, read_descriptor, read_table
 
@@ -141,7 +141,7 @@ def _number(value: Any, keyword: str, name: str) -> float:
     return number
 
 
-def _rescale_in(item: Dataset, name: str) -> Rescale | None:
+def _rescale_in(item: Attributes, name: str) -> Rescale | None:
     """The rescale held directly by ``item``, or None."""
     try:
         slope = item.get("RescaleSlope")
@@ -159,7 +159,7 @@ def _rescale_in(item: Dataset, name: str) -> Rescale | None:
     )
 
 
-def _group_item(dataset: Dataset, sequence: str, index: int | None) -> Dataset | None:
+def _group_item(dataset: Attributes, sequence: str, index: int | None) -> Attributes | None:
     """Item 0 of functional group ``sequence`` in the shared or per-frame groups."""
     try:
         if index is None:
@@ -175,7 +175,7 @@ def _group_item(dataset: Dataset, sequence: str, index: int | None) -> Dataset |
         return None
 
 
-def read_rescales(dataset: Dataset, frames: tuple[int, ...], name: str) -> list[Rescale]:
+def read_rescales(dataset: Attributes, frames: tuple[int, ...], name: str) -> list[Rescale]:
     """Rescale Slope/Intercept for each of ``frames`` (0-based), identity when absent.
 
     Top-level values apply to every frame; otherwise the Pixel Value
@@ -201,7 +201,7 @@ def read_rescales(dataset: Dataset, frames: tuple[int, ...], name: str) -> list[
 
 
 def read_modality_lut(
-    dataset: Dataset, *, signed: bool, little_endian: bool, name: str
+    dataset: Attributes, *, signed: bool, little_endian: bool, name: str
 ) -> Lut | None:
     """The first item of the Modality LUT Sequence as a :class:`Lut`, or None.
 
@@ -231,7 +231,7 @@ def _empty(element: Any) -> bool:
 
 
 def lut_from_item(
-    item: Dataset, *, signed: bool, little_endian: bool, what: str, name: str
+    item: Attributes, *, signed: bool, little_endian: bool, what: str, name: str
 ) -> Lut | None:
     """Read LUT Descriptor (0028,3002) and LUT Data (0028,3006) of a sequence item.
 

@@ -15,8 +15,8 @@ from typing import Any, Union
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset
 
+from .._attributes import Attributes
 from ..errors import InvalidOptionError, InvalidPixelMetadataError
 from .lut import Lut
 from .options import RenderOptions, Voi
@@ -152,7 +152,7 @@ def _texts(value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
-def _windows_in(item: Dataset, name: str) -> list[Window]:
+def _windows_in(item: Attributes, name: str) -> list[Window]:
     try:
         centers = _floats(item.get("WindowCenter"))
         widths = _floats(item.get("WindowWidth"))
@@ -182,7 +182,7 @@ def _windows_in(item: Dataset, name: str) -> list[Window]:
     ]
 
 
-def read_windows(dataset: Dataset, frame: int, name: str) -> list[Window]:
+def read_windows(dataset: Attributes, frame: int, name: str) -> list[Window]:
     """The windows of ``frame``: top level, else the Frame VOI LUT functional group.
 
     Examples
@@ -211,7 +211,7 @@ def read_windows(dataset: Dataset, frame: int, name: str) -> list[Window]:
     return []
 
 
-def _voi_luts(dataset: Dataset, signed: bool, little_endian: bool, name: str) -> list[VoiLut]:
+def _voi_luts(dataset: Attributes, signed: bool, little_endian: bool, name: str) -> list[VoiLut]:
     sequence = dataset.get("VOILUTSequence")
     if not sequence:
         return []
@@ -228,7 +228,7 @@ def _voi_luts(dataset: Dataset, signed: bool, little_endian: bool, name: str) ->
 
 
 def choose_voi(
-    dataset: Dataset,
+    dataset: Attributes,
     options: RenderOptions,
     frames: tuple[int, ...],
     modality_range: tuple[float, float] | None,

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydicom.dataset import Dataset
-
+from .._attributes import Attributes, as_dataset
 from .._source import PixelElement, SourceLike, open_source
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
@@ -104,7 +103,7 @@ class ParsedSource:
     ----------
     name : str
         The source, for messages.
-    dataset : pydicom.Dataset
+    dataset : pydicom.Dataset or Attributes
         The data set without its pixel bytes.
     syntax : TransferSyntax
         Its transfer syntax.
@@ -117,7 +116,7 @@ class ParsedSource:
     """
 
     name: str
-    dataset: Dataset = field(repr=False)
+    dataset: Attributes = field(repr=False)
     syntax: TransferSyntax
     pixel: PixelElement
     info: PixelInfo
@@ -129,7 +128,7 @@ class ParsedSource:
         return self.path is not None and not self.syntax.deflated_dataset
 
 
-def value_of(dataset: Dataset, keyword: str) -> Any:
+def value_of(dataset: Attributes, keyword: str) -> Any:
     """Return the value of ``keyword`` in ``dataset``; None when absent, empty or unreadable."""
     try:
         value = dataset.get(keyword)
@@ -141,7 +140,7 @@ def value_of(dataset: Dataset, keyword: str) -> Any:
 
 
 def _converted(
-    dataset: Dataset, keyword: str, convert: Callable[[Any], Any], name: str, count: int = 0
+    dataset: Attributes, keyword: str, convert: Callable[[Any], Any], name: str, count: int = 0
 ) -> Any:
     value = value_of(dataset, keyword)
     if value is None:
@@ -159,31 +158,31 @@ def _converted(
         raise GeometryError(f"{keyword} is malformed: {value!r} ({exc})", path=name) from exc
 
 
-def float_of(dataset: Dataset, keyword: str, name: str) -> float | None:
+def float_of(dataset: Attributes, keyword: str, name: str) -> float | None:
     """``keyword`` as a float, None when absent; GeometryError when malformed."""
     result: float | None = _converted(dataset, keyword, float, name)
     return result
 
 
-def int_of(dataset: Dataset, keyword: str, name: str) -> int | None:
+def int_of(dataset: Attributes, keyword: str, name: str) -> int | None:
     """``keyword`` as an int, None when absent; GeometryError when malformed."""
     result: int | None = _converted(dataset, keyword, lambda item: int(float(item)), name)
     return result
 
 
-def floats_of(dataset: Dataset, keyword: str, count: int, name: str) -> tuple[float, ...] | None:
+def floats_of(dataset: Attributes, keyword: str, count: int, name: str) -> tuple[float, ...] | None:
     """``keyword`` as ``count`` floats, None when absent; GeometryError when malformed."""
     result: tuple[float, ...] | None = _converted(dataset, keyword, float, name, count)
     return result
 
 
-def text_of(dataset: Dataset, keyword: str) -> str | None:
+def text_of(dataset: Attributes, keyword: str) -> str | None:
     """``keyword`` as a stripped string, None when absent."""
     value = value_of(dataset, keyword)
     return None if value is None else str(value).strip()
 
 
-def image_type_of(dataset: Dataset, keyword: str = "ImageType") -> tuple[str, ...]:
+def image_type_of(dataset: Attributes, keyword: str = "ImageType") -> tuple[str, ...]:
     """Image Type (or Frame Type) as upper-case strings."""
     value = value_of(dataset, keyword)
     if value is None:
@@ -246,12 +245,12 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
     if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
         from .enhanced import frame_headers
 
-        return frame_headers(dataset, base), parsed
+        return frame_headers(as_dataset(dataset), base), parsed
     return [base], parsed
 
 
 def _base_header(
-    dataset: Dataset, info: PixelInfo, name: str, source: SourceLike, syntax_uid: str
+    dataset: Attributes, info: PixelInfo, name: str, source: SourceLike, syntax_uid: str
 ) -> SliceHeader:
     meta = getattr(dataset, "file_meta", None)
     sop_instance = text_of(dataset, "SOPInstanceUID")

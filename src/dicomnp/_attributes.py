@@ -1,0 +1,233 @@
+"""Reading a header's attributes: from a pydicom Dataset, or straight from the file's bytes.
+
+Every layer reads attributes through :class:`Attributes`: ``get`` by keyword
+(the value) or by tag (the pydicom element), and ``in``. A
+``pydicom.Dataset`` is one. :class:`HeadAttributes` is another, made from the
+elements :func:`~dicomnp._head.locate_elements` found in a file's first
+bytes: it converts the values of the common value representations itself, in
+a few microseconds and exactly as pydicom would, and builds the pydicom
+Dataset only when it is asked for anything else (sequences, a tag's element,
+text in a character set other than ASCII's supersets, values pydicom would
+repair or refuse). What is not converted here is converted by pydicom.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataset import Dataset
+
+from ._head import ElementTable, Located
+
+__all__ = ["Attributes", "HeadAttributes", "as_dataset"]
+
+
+class Attributes(Protocol):
+    """What the layers read from a header (a ``pydicom.Dataset`` is one)."""
+
+    def get(self, key: str | int, default: Any = None, /) -> Any:
+        """The value of the element named by keyword; the element itself for a tag."""
+        ...
+
+    def __contains__(self, key: str | int, /) -> bool:
+        """True when the element named by keyword or tag is present."""
+        ...
+
+
+_NUMBERS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+_TEXT = frozenset({"CS", "UI", "SH", "LO", "DS", "IS"})
+_CHARSET_TEXT = frozenset({"SH", "LO"})
+"""Text whose decoding depends on Specific Character Set."""
+_ASCII_CHARSETS = frozenset(
+    {"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 126",
+     "ISO_IR 127", "ISO_IR 138", "ISO_IR 144", "ISO_IR 148", "ISO_IR 166", "ISO_IR 192",
+     "ISO_IR 203", "GB18030", "GBK"}
+)  # fmt: skip
+"""Character sets in which printable ASCII bytes mean ASCII characters (PS3.3 C.12.1.1.2)."""
+_PRINTABLE = re.compile(rb"[\x20-\x7e\x00]*\Z")
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*\Z")
+_REPAIRED_BY_PYDICOM = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
+"""LUT descriptors, whose first value pydicom reads as unsigned whatever the VR."""
+_SPECIFIC_CHARACTER_SET = 0x00080005
+
+
+class _Deferred(Exception):
+    """The value is one pydicom converts."""
+
+
+class HeadAttributes:
+    """The top-level attributes of a header walked in memory, converted on demand.
+
+    Parameters
+    ----------
+    head : bytes
+        The file's bytes from its start, at least up to ``located.end``.
+    located : Located
+        Where the elements lie in ``head``.
+    build : callable
+        Reads the header bytes with pydicom into a Dataset, when one is needed.
+    parent : HeadAttributes, optional
+        Given for the File Meta Information's attributes (see :attr:`file_meta`).
+    """
+
+    def __init__(
+        self,
+        head: bytes,
+        located: Located,
+        build: Callable[[io.BytesIO], Dataset],
+        *,
+        parent: HeadAttributes | None = None,
+    ) -> None:
+        self._data = head[: located.end]
+        self._located = located
+        self._build = build
+        self._parent = parent
+        self._table: ElementTable = located.elements if parent is None else located.meta
+        self._values: dict[int, Any] = {}
+        self._dataset: Dataset | None = None
+        self._file_meta: HeadAttributes | None = None
+
+    @property
+    def file_meta(self) -> HeadAttributes:
+        """The File Meta Information's attributes."""
+        if self._file_meta is None:
+            self._file_meta = HeadAttributes(self._data, self._located, self._build, parent=self)
+        return self._file_meta
+
+    @property
+    def dataset(self) -> Dataset:
+        """The header read by pydicom (built on first use)."""
+        if self._parent is not None:
+            meta: Dataset = self._parent.dataset.file_meta
+            return meta
+        if self._dataset is None:
+            self._dataset = self._build(io.BytesIO(self._data))
+        return self._dataset
+
+    def get(self, key: str | int, default: Any = None, /) -> Any:
+        """The value of the element named by ``key``; the pydicom element for a tag."""
+        if isinstance(key, int):
+            return self.dataset.get(key, default) if key in self._table else default
+        tag = tag_for_keyword(key)
+        if tag is None:
+            return self.dataset.get(key, default)
+        if tag not in self._table:
+            return default
+        return self.value(tag)
+
+    def __contains__(self, key: str | int, /) -> bool:
+        tag = key if isinstance(key, int) else tag_for_keyword(key)
+        return tag in self._table
+
+    def value(self, tag: int) -> Any:
+        """The value of the element ``tag``, which is present."""
+        try:
+            return self._values[tag]
+        except KeyError:
+            pass
+        try:
+            value = self._convert(tag)
+        except _Deferred:
+            value = self.dataset[tag].value
+        self._values[tag] = value
+        return value
+
+    def converts(self, tags: Callable[[int], bool]) -> bool:
+        """Convert the value of every element whose tag ``tags`` accepts, here.
+
+        Returns False, converting the rest anyway, when pydicom has to convert
+        any of them.
+        """
+        here = True
+        for tag in self._table:
+            if tags(tag) and tag not in self._values:
+                try:
+                    self._values[tag] = self._convert(tag)
+                except _Deferred:
+                    here = False
+        return here
+
+    def _convert(self, tag: int) -> Any:
+        vr, start, length = self._table[tag]
+        if vr is None:
+            try:
+                vr = dictionary_VR(tag)
+            except KeyError:
+                raise _Deferred from None
+        if length <= 0 or tag in _REPAIRED_BY_PYDICOM:
+            raise _Deferred
+        raw = self._data[start : start + length]
+        code = _NUMBERS.get(vr)
+        if code is not None:
+            return _numbers(raw, code)
+        if vr not in _TEXT or _PRINTABLE.match(raw) is None:
+            raise _Deferred
+        if vr in _CHARSET_TEXT and not self._ascii_text():
+            raise _Deferred
+        return _TEXT_CONVERTERS[vr](raw.decode("ascii"))
+
+    def _ascii_text(self) -> bool:
+        if _SPECIFIC_CHARACTER_SET not in self._table:
+            return True
+        charset = self.value(_SPECIFIC_CHARACTER_SET)
+        return isinstance(charset, str) and charset.strip() in _ASCII_CHARSETS
+
+
+def _numbers(raw: bytes, code: str) -> Any:
+    size = struct.calcsize("<" + code)
+    if len(raw) % size:
+        raise _Deferred
+    values = struct.unpack(f"<{len(raw) // size}{code}", raw)
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _one_or_list(items: list[Any]) -> Any:
+    return items[0] if len(items) == 1 else items
+
+
+def _strings(text: str) -> Any:
+    # Code strings and UIDs: trailing padding removed from the value, then split.
+    return _one_or_list(text.rstrip(" \0").split("\\"))
+
+
+def _texts(text: str) -> Any:
+    # Short and long strings: each value's trailing padding removed.
+    return _one_or_list([item.rstrip("\0 ") for item in text.split("\\")])
+
+
+def _decimals(text: str) -> Any:
+    items = text.strip().rstrip(" \0").split("\\")
+    try:
+        return _one_or_list([float(item) for item in items])
+    except ValueError:
+        raise _Deferred from None
+
+
+def _integers(text: str) -> Any:
+    items = text.rstrip(" \0").split("\\")
+    if not all(_INTEGER.match(item) for item in items):
+        raise _Deferred
+    return _one_or_list([int(item) for item in items])
+
+
+_TEXT_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "CS": _strings,
+    "UI": _strings,
+    "SH": _texts,
+    "LO": _texts,
+    "DS": _decimals,
+    "IS": _integers,
+}
+
+
+def as_dataset(attributes: Attributes) -> Dataset:
+    """The pydicom Dataset that holds ``attributes`` (built if need be)."""
+    if isinstance(attributes, HeadAttributes):
+        return attributes.dataset
+    assert isinstance(attributes, Dataset)
+    return attributes

@@ -1,0 +1,218 @@
+"""Locating the elements of a file's header in its first bytes, without pydicom.
+
+:func:`locate_elements` walks the File Meta Information and the top-level
+elements of a data set held in memory, up to the pixel element, and records
+where each element's value lies. It reads no value and converts nothing
+(:mod:`dicomnp._attributes` does that on demand). It only accepts the common
+case: a Part 10 file (preamble and ``DICM``) whose data set is little endian,
+explicit or implicit VR, not deflated. For anything else it returns None, and
+the caller reads the header with pydicom, which knows every odd case. A
+header that runs past the bytes given raises :class:`HeadTooShort`, so that
+the caller can read more of the file and walk again.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from ._syntaxes import TransferSyntax, lookup
+
+__all__ = ["LONG_VRS", "SHORT_VRS", "ElementTable", "HeadTooShort", "Located", "locate_elements"]
+
+LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+"""Explicit VRs whose element header has two reserved bytes and a 32-bit length (PS3.5 7.1.2)."""
+SHORT_VRS = frozenset(
+    {
+        b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO",
+        b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
+    }
+)  # fmt: skip
+"""Explicit VRs whose element header has a 16-bit length."""
+
+_PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
+_UNDEFINED = 0xFFFFFFFF
+_ITEM = 0xFFFEE000
+_ITEM_END = 0xFFFEE00D
+_SEQUENCE_END = 0xFFFEE0DD
+_MAX_DEPTH = 16
+"""Deepest nesting of sequences walked; deeper headers are left to pydicom."""
+_PIXEL_HEADER = 12
+"""Bytes of the pixel element's own header that must lie inside the bytes given."""
+
+_TAG = struct.Struct("<HH")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<L")
+_ITEM_HEADER = struct.Struct("<HHL")
+
+ElementTable = dict[int, tuple[str | None, int, int]]
+"""Tag to (VR, or None when implicit; offset of the value; length, or -1 when undefined)."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the elements of a header lie in the bytes walked.
+
+    Attributes
+    ----------
+    meta : ElementTable
+        The File Meta Information elements (group 0002).
+    elements : ElementTable
+        The top-level elements of the data set, up to the pixel element.
+    syntax : TransferSyntax
+        The transfer syntax the File Meta Information names.
+    end : int
+        Offset of the pixel element: the header is ``head[:end]``.
+    """
+
+    meta: ElementTable
+    elements: ElementTable
+    syntax: TransferSyntax
+    end: int
+
+
+class _Unusual(Exception):
+    """The header is not one this walker accepts: pydicom reads it instead."""
+
+
+class HeadTooShort(Exception):
+    """The header runs past the bytes given: more of the file is needed to walk it."""
+
+
+def locate_elements(head: bytes) -> Located | None:
+    """Locate the elements of the header at the start of ``head``.
+
+    Returns None when the header is not the common case described in the
+    module docstring.
+
+    Raises
+    ------
+    HeadTooShort
+        The header, with the pixel element's own header, does not end inside
+        ``head`` (as far as it was walked).
+    """
+    if len(head) < 132 or head[128:132] != b"DICM":
+        return None
+    try:
+        meta, position = _walk_meta(head, 132)
+        syntax = _syntax(head, meta)
+        elements, end = _walk_top(head, position, syntax.implicit_vr)
+    except _Unusual:
+        return None
+    except struct.error:
+        raise HeadTooShort from None
+    return Located(meta=meta, elements=elements, syntax=syntax, end=end)
+
+
+def _walk_meta(head: bytes, position: int) -> tuple[ElementTable, int]:
+    meta: ElementTable = {}
+    size = len(head)
+    while position + 8 <= size and _U16.unpack_from(head, position)[0] == 0x0002:
+        tag, vr, start, length = _explicit_element(head, position)
+        if length < 0:
+            raise _Unusual
+        meta[tag] = (vr, start, length)
+        position = start + length
+    if position + 8 > size:
+        raise HeadTooShort
+    return meta, position
+
+
+def _syntax(head: bytes, meta: ElementTable) -> TransferSyntax:
+    found = meta.get(0x00020010)
+    if found is None:
+        raise _Unusual
+    _, start, length = found
+    uid = head[start : start + length].decode("latin-1").rstrip("\0 ")
+    syntax = lookup(uid)
+    if syntax is None or not syntax.little_endian or syntax.deflated_dataset:
+        raise _Unusual
+    return syntax
+
+
+def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable, int]:
+    """The top-level elements from ``position`` to the pixel element, and its offset."""
+    if position + 8 > len(head):
+        raise HeadTooShort
+    # pydicom follows the encoding it finds when it differs from the one named.
+    if (head[position + 4 : position + 6] in SHORT_VRS | LONG_VRS) == implicit:
+        raise _Unusual
+    elements: ElementTable = {}
+    size = len(head)
+    while True:
+        if position + _PIXEL_HEADER > size:
+            raise HeadTooShort
+        group, number = _TAG.unpack_from(head, position)
+        tag = group << 16 | number
+        if tag in _PIXEL_TAGS:
+            return elements, position
+        if group == 0x0002 or group == 0xFFFE or tag in elements:
+            raise _Unusual
+        tag, vr, start, length = _element(head, position, implicit)
+        elements[tag] = (vr, start, length)
+        position = _skip_sequence(head, start, implicit, 1) if length < 0 else start + length
+
+
+def _explicit_element(head: bytes, position: int) -> tuple[int, str, int, int]:
+    """Tag, VR, value offset and length (-1 when undefined) of an explicit VR element."""
+    group, number = _TAG.unpack_from(head, position)
+    vr = head[position + 4 : position + 6]
+    if vr in SHORT_VRS:
+        length = _U16.unpack_from(head, position + 6)[0]
+        start = position + 8
+    elif vr in LONG_VRS:
+        length = _U32.unpack_from(head, position + 8)[0]
+        start = position + 12
+        if length == _UNDEFINED:
+            if vr != b"SQ":
+                raise _Unusual  # e.g. UN of undefined length, encoded implicitly inside
+            length = -1
+    else:
+        raise _Unusual
+    return group << 16 | number, vr.decode("ascii"), start, length
+
+
+def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | None, int, int]:
+    if not implicit:
+        return _explicit_element(head, position)
+    group, number, length = _ITEM_HEADER.unpack_from(head, position)
+    return group << 16 | number, None, position + 8, -1 if length == _UNDEFINED else length
+
+
+def _skip_sequence(head: bytes, position: int, implicit: bool, depth: int) -> int:
+    """The offset after a sequence of undefined length whose items start at ``position``."""
+    if depth > _MAX_DEPTH:
+        raise _Unusual
+    size = len(head)
+    while True:
+        if position + 8 > size:
+            raise HeadTooShort
+        group, number, length = _ITEM_HEADER.unpack_from(head, position)
+        tag = group << 16 | number
+        position += 8
+        if tag == _SEQUENCE_END:
+            return position
+        if tag != _ITEM:
+            raise _Unusual
+        if length != _UNDEFINED:
+            position += length
+            continue
+        position = _skip_item(head, position, implicit, depth)
+
+
+def _skip_item(head: bytes, position: int, implicit: bool, depth: int) -> int:
+    """The offset after an item of undefined length whose elements start at ``position``."""
+    size = len(head)
+    while True:
+        if position + 8 > size:
+            raise HeadTooShort
+        group, number = _TAG.unpack_from(head, position)
+        if group << 16 | number == _ITEM_END:
+            return position + 8
+        _, _, start, length = _element(head, position, implicit)
+        if length < 0:
+            position = _skip_sequence(head, start, implicit, depth + 1)
+        else:
+            position = start + length

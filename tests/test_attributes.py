@@ -1,0 +1,287 @@
+"""Headers walked in memory: every value equals pydicom's, and odd headers go to pydicom."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+)
+
+import dicomnp
+from dicomnp import _source
+from dicomnp._attributes import HeadAttributes, as_dataset
+from dicomnp._head import HeadTooShort, locate_elements
+from dicomnp._syntaxes import lookup
+from support.build import image_dataset, swap_words, to_bytes
+from support.corpus import file_params, manifest, path_of
+
+HEAD = _source._HEAD_BYTES
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    """Equal values, the walker's plain types standing for pydicom's."""
+    if isinstance(theirs, (MultiValue, list)) and not isinstance(theirs, Sequence):
+        return (
+            isinstance(ours, (MultiValue, list))
+            and len(ours) == len(theirs)
+            and all(_same(a, b) for a, b in zip(ours, theirs, strict=True))
+        )
+    if isinstance(theirs, float) and math.isnan(theirs):
+        return isinstance(ours, float) and math.isnan(ours)
+    return bool(ours == theirs) and (
+        not isinstance(theirs, (int, float, str)) or isinstance(ours, type(theirs).__mro__[-2])
+    )
+
+
+def assert_values_equal_pydicoms(data: bytes) -> HeadAttributes | None:
+    """Compare every top-level and meta value of the walked header with pydicom's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns of the values it reads leniently
+        attributes = _source._read_header_buffered(io.BytesIO(data), "<test>")
+        if not isinstance(attributes, HeadAttributes):
+            return None
+        _compare(attributes, pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True))
+    return attributes
+
+
+def _compare(attributes: HeadAttributes, reference: Dataset) -> None:
+    for ours, theirs in ((attributes, reference), (attributes.file_meta, reference.file_meta)):
+        located = set(ours._table)
+        assert located == set(theirs.keys())
+        for tag in located:
+            try:
+                expected = theirs[tag].value
+            except Exception:  # pydicom refuses the value: so must the walked header
+                with pytest.raises(Exception):  # noqa: B017, PT011
+                    ours.value(tag)
+                continue
+            assert _same(ours.value(tag), expected), f"{tag:08X}"
+
+
+def _why_not_walked(data: bytes) -> str | None:
+    """Why a header is left to pydicom, or None if no reason is seen."""
+    if data[128:132] != b"DICM":
+        return "not a Part 10 file"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
+    syntax = lookup(str(dataset.file_meta.get("TransferSyntaxUID", "")))
+    if syntax is None or not syntax.little_endian or syntax.deflated_dataset:
+        return "a transfer syntax not walked"
+    (meta_length,) = struct.unpack_from("<I", data, 140)  # File Meta Information Group Length
+    explicit = data[144 + meta_length + 4 : 144 + meta_length + 6].isupper()
+    if explicit == syntax.implicit_vr:
+        return "encoded otherwise than its transfer syntax says"
+    return None
+
+
+@pytest.mark.parametrize("entry", file_params(lambda entry: True))
+def test_every_value_of_a_corpus_header_walked_in_memory_equals_pydicoms(
+    entry: dict[str, Any],
+) -> None:
+    data = path_of(entry).read_bytes()
+    if assert_values_equal_pydicoms(data) is None:
+        assert _why_not_walked(data) is not None
+
+
+def test_most_corpus_headers_are_walked_in_memory() -> None:
+    if manifest() is None:
+        pytest.skip("corpus absent")
+    params = file_params(lambda entry: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        walked = [
+            isinstance(
+                _source._read_header_buffered(
+                    io.BytesIO(path_of(param.values[0]).read_bytes()), "-"
+                ),
+                HeadAttributes,
+            )
+            for param in params
+        ]
+    assert sum(walked) >= 0.8 * len(walked), f"{sum(walked)} of {len(walked)}"
+
+
+def _ct() -> Dataset:
+    values = np.arange(64, dtype=np.uint16).reshape(8, 8)
+    ds = image_dataset(values.tobytes(), rows=8, columns=8, bits_allocated=16)
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.ImageType = ["ORIGINAL", "PRIMARY ", "AXIAL"]
+    ds.ImagePositionPatient = ["-12.5", "1e2", " 3 "]
+    ds.PixelSpacing = [0.5, 0.5]
+    ds.InstanceNumber = "  7"
+    ds.WindowCenter = ["40", "-600"]
+    ds.WindowWidth = ["400", "1500"]
+    ds.RescaleType = "HU"
+    ds.SeriesDescription = "Thorax "
+    ds.LargestImagePixelValue = 4000
+    ds.add_new(0x00181060, "DS", "12.5")  # Trigger Time
+    ds.add_new(0x00209241, "FL", [0.25, 1.5])  # Nominal Cardiac Trigger Time Prior To R-Peak
+    ds.add_new(0x00180088, "DS", "")  # Spacing Between Slices: empty
+    ds.add_new(0x00280106, "SS", -3)  # Smallest Image Pixel Value
+    nested = Dataset()
+    nested.ReferencedSOPInstanceUID = "1.2.3"
+    inner = Dataset()
+    inner.CodeValue = "X"
+    nested.add_new(0x00081199, "SQ", Sequence([inner]))  # Referenced SOP Sequence
+    ds.ReferencedImageSequence = Sequence([nested, Dataset()])
+    ds.PatientName = "Müller^Anna"
+    ds.StudyDescription = "Kopf Ü"
+    return ds
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.1", ImplicitVRLittleEndian])
+def test_a_header_with_nested_sequences_is_walked_and_reads_as_pydicom_reads_it(
+    syntax: str,
+) -> None:
+    ds = _ct()
+    ds.file_meta.TransferSyntaxUID = UID(syntax)
+    data = to_bytes(ds)
+    walked = assert_values_equal_pydicoms(data)
+    assert walked is not None
+    assert walked.get("ImagePositionPatient") == [-12.5, 100.0, 3.0]
+    assert walked.get("InstanceNumber") == 7
+    assert walked.get("ImageType") == ["ORIGINAL", "PRIMARY ", "AXIAL"]
+    assert walked.get("SeriesDescription") == "Thorax"
+    assert walked.get("WindowCenter") == [40.0, -600.0]
+    assert walked.get("Rows") == 8
+    assert "Rows" in walked
+    assert 0x00280010 in walked
+    assert walked.get("SliceLocation", "absent") == "absent"
+    assert "SliceLocation" not in walked
+    assert walked.get(0x00280010).value == 8  # by tag: pydicom's element
+    assert str(walked.get("PatientName")) == "Müller^Anna"  # decoded by pydicom
+    assert walked.get("ReferencedImageSequence")[0].ReferencedSOPInstanceUID == "1.2.3"
+    np.testing.assert_array_equal(
+        dicomnp.to_array(data)[..., 0], np.arange(64, dtype=np.uint16).reshape(8, 8)
+    )
+
+
+def test_a_header_walked_in_memory_is_built_by_pydicom_only_when_needed() -> None:
+    walked = _source._read_header_buffered(io.BytesIO(to_bytes(_ct())), "<test>")
+    assert isinstance(walked, HeadAttributes)
+    walked.get("Rows"), walked.get("ImageType"), walked.get("SliceLocation")
+    assert walked.file_meta.get("TransferSyntaxUID") == "1.2.840.10008.1.2.1"
+    assert walked._dataset is None
+    assert as_dataset(walked).Rows == 8  # built now, from the header's bytes alone
+    assert walked._dataset is not None
+
+
+def _with_element_replaced(data: bytes, tag: int, vr: bytes, value: bytes) -> bytes:
+    """``data`` with the short explicit VR element ``tag`` re-encoded."""
+    marker = struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+    start = data.index(marker, 132)
+    (length,) = struct.unpack_from("<H", data, start + 6)
+    return (
+        data[:start] + marker + vr + struct.pack("<H", len(value)) + value
+        + data[start + 8 + length :]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("vr", "value"),
+    [
+        (b"DS", b"abc "),  # not a number: pydicom refuses it
+        (b"DS", b"1.5\\ "),  # an empty second value
+        (b"DS", b"1.5\0"),  # padded with NUL
+        (b"IS", b"1.0 "),  # a whole number written as a decimal
+        (b"IS", b"1_000 "),  # Python's int() reads this; pydicom's IS is checked here
+        (b"US", b"\x01\x02\x03"),  # an odd length
+        (b"DS", b"     "),  # spaces only
+        (b"US", b""),  # empty
+    ],
+)
+def test_odd_values_read_as_pydicom_reads_them(vr: bytes, value: bytes) -> None:
+    data = _with_element_replaced(to_bytes(_ct()), 0x00181060, vr, value)
+    assert assert_values_equal_pydicoms(data) is not None
+
+
+def test_text_in_a_character_set_beyond_ascii_is_decoded_by_pydicom() -> None:
+    ds = _ct()
+    ds.SpecificCharacterSet = "ISO_IR 13"
+    ds.SeriesDescription = "AB"
+    ds.PatientName, ds.StudyDescription = "A^B", "C"
+    walked = assert_values_equal_pydicoms(to_bytes(ds))
+    assert walked is not None
+    assert walked.get("SeriesDescription") == "AB"
+    assert walked._dataset is not None  # the text went to pydicom
+
+
+def _preamble_removed(data: bytes) -> bytes:
+    return data[132:]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda ds: setattr(ds.file_meta, "TransferSyntaxUID", ExplicitVRBigEndian), "big"),
+        (
+            lambda ds: setattr(ds.file_meta, "TransferSyntaxUID", DeflatedExplicitVRLittleEndian),
+            "deflated",
+        ),
+        (lambda ds: ds.add_new(0x00091100, "OB", b"\0" * _source._LARGE_HEAD_BYTES), "long"),
+    ],
+)
+def test_headers_the_walker_does_not_take_are_read_by_pydicom(change: Any, reason: str) -> None:
+    ds = _ct()
+    change(ds)
+    if ds.file_meta.TransferSyntaxUID == ExplicitVRBigEndian:
+        ds.PixelData = swap_words(ds.PixelData)
+    data = to_bytes(ds)
+    try:
+        assert locate_elements(data[: _source._LARGE_HEAD_BYTES]) is None, reason
+    except HeadTooShort:
+        assert reason == "long"
+    attributes = _source._read_header_buffered(io.BytesIO(data), "<test>")
+    assert isinstance(attributes, Dataset)
+    np.testing.assert_array_equal(
+        dicomnp.to_array(data)[..., 0], np.arange(64, dtype=np.uint16).reshape(8, 8)
+    )
+
+
+def test_a_data_set_encoded_otherwise_than_its_syntax_says_is_read_by_pydicom() -> None:
+    ds = _ct()
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    implicit = to_bytes(ds)
+    ds.file_meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.1")
+    explicit = to_bytes(ds)
+    meta_end = explicit.index(b"\x08\x00\x05\x00")  # Specific Character Set: the first element
+    mislabelled = implicit[:132] + explicit[132:meta_end] + implicit[implicit.index(
+        b"\x08\x00\x05\x00"
+    ):]  # fmt: skip
+    assert locate_elements(mislabelled) is None
+    assert locate_elements(_preamble_removed(explicit)) is None
+
+
+def test_a_truncated_header_is_not_walked() -> None:
+    data = to_bytes(_ct())
+    pixel = data.index(b"\xe0\x7f\x10\x00")
+    assert locate_elements(data[:131]) is None  # no preamble: not a Part 10 file
+    for end in (140, 200, pixel - 3, pixel + 11):
+        with pytest.raises(HeadTooShort):
+            locate_elements(data[:end])
+    assert locate_elements(data[: pixel + 12]) is not None
+
+
+def test_an_unreadable_group_0028_value_in_a_walked_header_names_its_tag(tmp_path: Path) -> None:
+    data = _with_element_replaced(to_bytes(_ct()), 0x00280107, b"US", b"\x01\x02\x03")
+    path = tmp_path / "odd.dcm"
+    path.write_bytes(data)
+    with pytest.raises(dicomnp.InvalidPixelMetadataError) as raised:
+        dicomnp.to_array(path)
+    assert raised.value.tag == 0x00280107
