@@ -162,6 +162,8 @@ def check_orientations(headers: Sequence[SliceHeader]) -> None:
     """
     first = np.asarray(headers[0].orientation, dtype=np.float64)
     for header in headers[1:]:
+        if header.orientation == headers[0].orientation and header.position is not None:
+            continue  # the same values as the first: nothing to compare or check again
         cosines(header)
         other = np.asarray(header.orientation, dtype=np.float64)
         difference = float(np.max(np.abs(other - first)))
