@@ -56,6 +56,9 @@ _REPAIRED_BY_PYDICOM = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002
 _SPECIFIC_CHARACTER_SET = 0x00080005
 
 
+_UNSET = object()
+
+
 class _Deferred(Exception):
     """The value is one pydicom converts."""
 
@@ -126,15 +129,13 @@ class HeadAttributes:
 
     def value(self, tag: int) -> Any:
         """The value of the element ``tag``, which is present."""
-        try:
-            return self._values[tag]
-        except KeyError:
-            pass
-        try:
-            value = self._convert(tag)
-        except _Deferred:
-            value = self.dataset[tag].value
-        self._values[tag] = value
+        value = self._values.get(tag, _UNSET)
+        if value is _UNSET:
+            try:
+                value = self._convert(tag)
+            except _Deferred:
+                value = self.dataset[tag].value
+            self._values[tag] = value
         return value
 
     def converts(self, tags: Callable[[int], bool]) -> bool:

@@ -45,6 +45,8 @@ _PIXEL_HEADER = 12
 _TAG = struct.Struct("<HH")
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<L")
+_EXPLICIT_HEADER = struct.Struct("<HH2sH")
+_VRS = {code: (code.decode("ascii"), code in LONG_VRS) for code in SHORT_VRS | LONG_VRS}
 _ITEM_HEADER = struct.Struct("<HHL")
 
 ElementTable = dict[int, tuple[str | None, int, int]]
@@ -110,7 +112,7 @@ def _walk_meta(head: bytes, position: int) -> tuple[ElementTable, int]:
     meta: ElementTable = {}
     size = len(head)
     while position + 8 <= size and _U16.unpack_from(head, position)[0] == 0x0002:
-        tag, vr, start, length = _explicit_element(head, position)
+        tag, vr, start, length = _element(head, position, False)
         if length < 0:
             raise _Unusual
         meta[tag] = (vr, start, length)
@@ -137,7 +139,7 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
     if position + 8 > len(head):
         raise HeadTooShort
     # pydicom follows the encoding it finds when it differs from the one named.
-    if (head[position + 4 : position + 6] in SHORT_VRS | LONG_VRS) == implicit:
+    if (head[position + 4 : position + 6] in _VRS) == implicit:
         raise _Unusual
     elements: ElementTable = {}
     size = len(head)
@@ -155,30 +157,24 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
         position = _skip_sequence(head, start, implicit, 1) if length < 0 else start + length
 
 
-def _explicit_element(head: bytes, position: int) -> tuple[int, str, int, int]:
-    """Tag, VR, value offset and length (-1 when undefined) of an explicit VR element."""
-    group, number = _TAG.unpack_from(head, position)
-    vr = head[position + 4 : position + 6]
-    if vr in SHORT_VRS:
-        length = _U16.unpack_from(head, position + 6)[0]
-        start = position + 8
-    elif vr in LONG_VRS:
-        length = _U32.unpack_from(head, position + 8)[0]
-        start = position + 12
-        if length == _UNDEFINED:
-            if vr != b"SQ":
-                raise _Unusual  # e.g. UN of undefined length, encoded implicitly inside
-            length = -1
-    else:
-        raise _Unusual
-    return group << 16 | number, vr.decode("ascii"), start, length
-
-
 def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | None, int, int]:
-    if not implicit:
-        return _explicit_element(head, position)
-    group, number, length = _ITEM_HEADER.unpack_from(head, position)
-    return group << 16 | number, None, position + 8, -1 if length == _UNDEFINED else length
+    """Tag, VR (None when implicit), value offset and length (-1 when undefined) of an element."""
+    if implicit:
+        group, number, length = _ITEM_HEADER.unpack_from(head, position)
+        return group << 16 | number, None, position + 8, -1 if length == _UNDEFINED else length
+    group, number, code, length = _EXPLICIT_HEADER.unpack_from(head, position)
+    known = _VRS.get(code)
+    if known is None:
+        raise _Unusual
+    vr, long = known
+    if not long:
+        return group << 16 | number, vr, position + 8, length
+    (length,) = _U32.unpack_from(head, position + 8)
+    if length == _UNDEFINED:
+        if vr != "SQ":
+            raise _Unusual  # e.g. UN of undefined length, encoded implicitly inside
+        length = -1
+    return group << 16 | number, vr, position + 12, length
 
 
 def _skip_sequence(head: bytes, position: int, implicit: bool, depth: int) -> int:
