@@ -20,6 +20,7 @@ from .decode.frames import locate_frames
 from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
 from .decode.parallel import (
     decode_tasks,
+    native_threads,
     parallel_codec,
     releases_gil,
     resolve_workers,
@@ -146,19 +147,23 @@ class _Rendering:
     ) -> tuple[Literal["here", "threads", "processes"], int]:
         """How to decode: here, or on threads or processes, and how many in all.
 
-        Only compressed frames of a file on disk are spread: on threads when
-        their codec releases the GIL, else on processes.
+        Only frames of a file on disk are spread: native frames (from 16 MiB)
+        and frames whose codec releases the GIL on threads, other compressed
+        frames on processes.
         """
         opened = self.opened
-        if workers == 1 or len(self.indices) < 2:
+        if workers == 1 or len(self.indices) < 2 or opened.path is None:
             return "here", 1
-        if not opened.syntax.encapsulated or opened.path is None:
-            return "here", 1
+        info = self.plan.info
+        pixels = len(self.indices) * info.rows * info.columns * info.samples_per_pixel
+        if not opened.syntax.encapsulated:
+            if opened.syntax.deflated_dataset:
+                return "here", 1  # each thread would inflate the whole data set again
+            count = native_threads(workers, pixels * info.dtype.itemsize)
+            return ("threads", count) if count > 1 else ("here", 1)
         threads = releases_gil(opened.syntax)
         if workers is None and not (threads or parallel_codec(opened.syntax)):
             return "here", 1  # cheap to decode: other processes would cost more than they save
-        info = self.plan.info
-        pixels = len(self.indices) * info.rows * info.columns * info.samples_per_pixel
         count = resolve_workers(workers, pixels, compressed=True, threads=threads)
         if count <= 1:
             return "here", 1
@@ -271,11 +276,11 @@ def read(
         Bits of display output, 1 to 16 (default 8: uint8).
     workers : int or None, optional
         Threads (or, for codecs that hold the GIL, processes) to decode
-        compressed frames of a file with, this one included. None (default)
-        uses every core when there are at least 1 Mi compressed pixels to
-        decode on threads (8 Mi on processes), else 1; 1 decodes in this
-        thread. Native data and in-memory sources always decode in this
-        thread.
+        the frames of a file with, this one included. None (default) uses
+        every core when there are at least 1 Mi compressed pixels to decode
+        on threads (8 Mi on processes) or 16 MiB of native frames to read,
+        else 1; 1 decodes in this thread. In-memory sources and deflated
+        data sets always decode in this thread.
     max_bytes : int or None, optional
         The largest output, in bytes, to allocate: the array plus the mask
         (default ``2**34``, 16 GiB); None for no limit. Checked from the
