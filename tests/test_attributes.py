@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import pickle
 import struct
 import warnings
 from pathlib import Path
@@ -172,14 +173,22 @@ def test_a_header_with_nested_sequences_is_walked_and_reads_as_pydicom_reads_it(
     )
 
 
+def _built(walked: HeadAttributes) -> bool:
+    """Whether pydicom has read the header into a Dataset."""
+    return walked._dataset is not None
+
+
 def test_a_header_walked_in_memory_is_built_by_pydicom_only_when_needed() -> None:
     walked = _source._read_header_buffered(io.BytesIO(to_bytes(_ct())), "<test>")
     assert isinstance(walked, HeadAttributes)
     walked.get("Rows"), walked.get("ImageType"), walked.get("SliceLocation")
     assert walked.file_meta.get("TransferSyntaxUID") == "1.2.840.10008.1.2.1"
-    assert walked._dataset is None
+    assert not _built(walked)
     assert as_dataset(walked).Rows == 8  # built now, from the header's bytes alone
-    assert walked._dataset is not None
+    assert _built(walked)
+    again = pickle.loads(pickle.dumps(walked))  # e.g. sent to another process
+    assert again.get("ImageType") == ["ORIGINAL", "PRIMARY ", "AXIAL"]
+    assert as_dataset(again).PixelSpacing == [0.5, 0.5]
 
 
 def _with_element_replaced(data: bytes, tag: int, vr: bytes, value: bytes) -> bytes:
@@ -219,7 +228,7 @@ def test_text_in_a_character_set_beyond_ascii_is_decoded_by_pydicom() -> None:
     walked = assert_values_equal_pydicoms(to_bytes(ds))
     assert walked is not None
     assert walked.get("SeriesDescription") == "AB"
-    assert walked._dataset is not None  # the text went to pydicom
+    assert _built(walked)  # the text went to pydicom
 
 
 def _preamble_removed(data: bytes) -> bytes:

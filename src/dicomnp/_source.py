@@ -10,6 +10,7 @@ the bytes of the frames it is asked for.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import struct
@@ -323,7 +324,7 @@ def _read_header_buffered(fp: BinaryIO, name: str) -> Attributes:
         located, head, whole = _walk(fp, head, whole)
         if located is not None:
             fp.seek(located.end)
-            return HeadAttributes(head, located, lambda memory: _read_header(memory, name))
+            return HeadAttributes(head, located, functools.partial(_read_header, name=name))
     memory = io.BytesIO(head)
     try:
         dataset = _read_header(memory, name)
