@@ -47,21 +47,28 @@ def _pixel_tag_at(tmp_path: Path, syntax: str) -> int:
         return opened.pixel.value_offset - 12  # where the explicit VR OW element starts
 
 
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Records each time pydicom is asked to read a header."""
+    seen: list[object] = []
+    real = _source._read_header
+
+    def counted(fp: object, name: str) -> object:
+        seen.append(fp)
+        return real(fp, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_source, "_read_header", counted)
+    return seen
+
+
 @pytest.mark.parametrize("offset", [-40, -14, -12, -10, -4, 0, 4, 12, 5000, 200_000])
 def test_headers_read_by_pydicom_ending_near_the_first_read_decode_the_same(
-    tmp_path: Path, offset: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, offset: int, parses: list[object]
 ) -> None:
     # big endian: a header the walker leaves to pydicom
     size = HEAD + offset - _pixel_tag_at(tmp_path, ExplicitVRBigEndian)
     path, values = file_with_header_of(tmp_path, size, ExplicitVRBigEndian)
-    parses: list[object] = []
-    real = _source._read_header
-
-    def counted(fp: object, name: str) -> object:
-        parses.append(fp)
-        return real(fp, name)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_source, "_read_header", counted)
+    parses.clear()  # only the parses of the file under test count
     with _source.open_source(path) as opened:
         assert opened.pixel.value_offset - 12 == HEAD + offset
         assert bytes(as_dataset(opened.dataset)[0x00091100].value) == b"\x5a" * size
@@ -75,18 +82,11 @@ def test_headers_read_by_pydicom_ending_near_the_first_read_decode_the_same(
     "end", [HEAD - 40, HEAD - 12, HEAD - 10, HEAD, HEAD + 5000, LARGE - 12, LARGE - 4, LARGE + 8]
 )
 def test_headers_walked_in_memory_ending_near_either_read_decode_the_same(
-    tmp_path: Path, end: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, end: int, parses: list[object]
 ) -> None:
     size = end - _pixel_tag_at(tmp_path, ExplicitVRLittleEndian)
     path, values = file_with_header_of(tmp_path, size)
-    parses: list[object] = []
-    real = _source._read_header
-
-    def counted(fp: object, name: str) -> object:
-        parses.append(fp)
-        return real(fp, name)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_source, "_read_header", counted)
+    parses.clear()  # only the parses of the file under test count
     with _source.open_source(path) as opened:
         assert opened.pixel.value_offset - 12 == end
         walked = isinstance(opened.dataset, HeadAttributes)
