@@ -294,3 +294,101 @@ def test_an_unreadable_group_0028_value_in_a_walked_header_names_its_tag(tmp_pat
     with pytest.raises(dicomnp.InvalidPixelMetadataError) as raised:
         dicomnp.to_array(path)
     assert raised.value.tag == 0x00280107
+
+
+def _explicit(tag: int, vr: bytes, value: bytes) -> bytes:
+    """An explicit VR little endian element (16-bit length)."""
+    return struct.pack("<HH", tag >> 16, tag & 0xFFFF) + vr + struct.pack("<H", len(value)) + value
+
+
+def _inserted(data: bytes, elements: bytes) -> bytes:
+    """``data`` with raw ``elements`` placed first in its data set, after the meta."""
+    (meta_length,) = struct.unpack_from("<I", data, 140)
+    return data[: 144 + meta_length] + elements + data[144 + meta_length :]
+
+
+def _ct_bytes(syntax: str = "1.2.840.10008.1.2.1") -> bytes:
+    ds = _ct()
+    del ds.SpecificCharacterSet, ds.PatientName, ds.StudyDescription
+    ds.file_meta.TransferSyntaxUID = UID(syntax)
+    return to_bytes(ds)
+
+
+def test_a_character_set_written_as_lo_reads_as_pydicom_reads_it() -> None:
+    data = _inserted(_ct_bytes(), _explicit(0x00080005, b"LO", b"ISO_IR 100"))
+    data = _with_element_replaced(data, 0x0008103E, b"LO", b"My series ")
+    walked = assert_values_equal_pydicoms(data)
+    assert walked is not None
+    assert walked.get("SeriesDescription") == "My series"
+    dicomnp.to_array(data)
+
+
+def test_uids_are_stripped_of_spaces_at_both_ends_as_pydicom_does() -> None:
+    data = _with_element_replaced(_ct_bytes(), 0x00080018, b"UI", b" 1.2.3 \\ 4.5")
+    walked = assert_values_equal_pydicoms(data)
+    assert walked is not None
+    assert walked.get("SOPInstanceUID") == ["1.2.3", "4.5"]
+
+
+@pytest.mark.parametrize("digits", [12, 13, 17, 4400])
+def test_long_integer_strings_read_as_pydicom_reads_them(digits: int) -> None:
+    data = _with_element_replaced(_ct_bytes(), 0x00200013, b"IS", b"9" * digits)
+    assert assert_values_equal_pydicoms(data) is not None
+    frames = _inserted(_ct_bytes(), _explicit(0x00280008, b"IS", b"9" * digits))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(dicomnp.DicomNumpyError):
+            dicomnp.to_array(frames)  # more frames than the pixel data hold, or unreadable
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "an element runs past its item",
+        "an item delimiter inside an item of defined length",
+        "a character set pydicom refuses",
+    ],
+)
+def test_explicit_headers_pydicom_reads_otherwise_are_left_to_it(case: str) -> None:
+    element = _explicit(0x00081150, b"UI", b"1.2.3\0")
+    if case == "an element runs past its item":
+        item = struct.pack("<HHI", 0xFFFE, 0xE000, len(element) - 2) + element
+    elif case == "an item delimiter inside an item of defined length":
+        delimiter = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+        item = struct.pack("<HHI", 0xFFFE, 0xE000, len(element) + 8) + delimiter + element
+    else:
+        item = struct.pack("<HHI", 0xFFFE, 0xE000, len(element)) + element
+    sequence = (
+        struct.pack("<HH", 0x0008, 0x1140) + b"SQ\0\0" + struct.pack("<I", 0xFFFFFFFF)
+        + item + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    )  # fmt: skip
+    charset = b"ISO_IR\0100" if case == "a character set pydicom refuses" else b"ISO_IR 100"
+    data = _inserted(_ct_bytes(), _explicit(0x00080005, b"CS", charset) + sequence)
+    assert locate_elements(data) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcomes: list[object] = []
+        for source in (data, io.BytesIO(data)):
+            try:
+                outcomes.append(dicomnp.to_array(source).shape)
+            except dicomnp.DicomNumpyError as exc:
+                outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]  # bytes walked or not, file objects by pydicom alone
+
+
+def _implicit(tag: int, value: bytes, *, length: int | None = None) -> bytes:
+    size = len(value) if length is None else length
+    return struct.pack("<HHI", tag >> 16, tag & 0xFFFF, size) + value
+
+
+@pytest.mark.parametrize("case", ["capitals in the first length", "undefined length, not SQ"])
+def test_implicit_headers_pydicom_reads_otherwise_are_left_to_it(case: str) -> None:
+    data = _ct_bytes(ImplicitVRLittleEndian)
+    if case == "capitals in the first length":
+        # pydicom reads on as explicit VR when a length's bytes look like a VR: "BB"
+        data = _inserted(data, _implicit(0x00080001, b"\0" * 0x4242))
+    else:
+        item = _implicit(0xFFFEE000, _implicit(0x00100010, b"A^B "))
+        value = item + _implicit(0xFFFEE0DD, b"")
+        data = _inserted(data, _implicit(0x00420011, value, length=0xFFFFFFFF))
+    assert locate_elements(data) is None

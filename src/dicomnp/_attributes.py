@@ -50,7 +50,8 @@ _ASCII_CHARSETS = frozenset(
 )  # fmt: skip
 """Character sets in which printable ASCII bytes mean ASCII characters (PS3.3 C.12.1.1.2)."""
 _PRINTABLE = re.compile(rb"[\x20-\x7e\x00]*\Z")
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*\Z")
+_INTEGER = re.compile(r"\s*[+-]?[0-9]{1,12}\s*\Z")
+"""An Integer String pydicom reads as an int: at most 12 digits (PS3.5 6.2, 12 bytes)."""
 _REPAIRED_BY_PYDICOM = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
 """LUT descriptors, whose first value pydicom reads as unsigned whatever the VR."""
 _SPECIFIC_CHARACTER_SET = 0x00080005
@@ -173,9 +174,15 @@ class HeadAttributes:
         return _TEXT_CONVERTERS[vr](raw.decode("ascii"))
 
     def _ascii_text(self) -> bool:
-        if _SPECIFIC_CHARACTER_SET not in self._table:
+        """Whether Specific Character Set reads printable ASCII bytes as ASCII."""
+        found = self._table.get(_SPECIFIC_CHARACTER_SET)
+        if found is None:
             return True
-        charset = self.value(_SPECIFIC_CHARACTER_SET)
+        _, start, length = found  # read here, whatever its VR: no conversion to recurse into
+        raw = self._data[start : start + length]
+        if _PRINTABLE.match(raw) is None:
+            return False
+        charset = _strings(raw.decode("ascii"))
         return isinstance(charset, str) and charset.strip() in _ASCII_CHARSETS
 
 
@@ -192,8 +199,13 @@ def _one_or_list(items: list[Any]) -> Any:
 
 
 def _strings(text: str) -> Any:
-    # Code strings and UIDs: trailing padding removed from the value, then split.
+    # Code strings: trailing padding removed from the value, then split.
     return _one_or_list(text.rstrip(" \0").split("\\"))
+
+
+def _uids(text: str) -> Any:
+    # UIDs: as code strings, then each value stripped of spaces at both ends.
+    return _one_or_list([item.strip() for item in text.rstrip(" \0").split("\\")])
 
 
 def _texts(text: str) -> Any:
@@ -218,7 +230,7 @@ def _integers(text: str) -> Any:
 
 _TEXT_CONVERTERS: dict[str, Callable[[str], Any]] = {
     "CS": _strings,
-    "UI": _strings,
+    "UI": _uids,
     "SH": _texts,
     "LO": _texts,
     "DS": _decimals,

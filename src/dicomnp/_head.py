@@ -16,6 +16,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from pydicom.charset import convert_encodings
+from pydicom.datadict import dictionary_VR
+from pydicom.values import convert_string
+
 from ._syntaxes import TransferSyntax, lookup
 
 __all__ = ["LONG_VRS", "SHORT_VRS", "ElementTable", "HeadTooShort", "Located", "locate_elements"]
@@ -101,11 +105,24 @@ def locate_elements(head: bytes) -> Located | None:
         meta, position = _walk_meta(head, 132)
         syntax = _syntax(head, meta)
         elements, end = _walk_top(head, position, syntax.implicit_vr)
+        _check_charset(head, elements)
     except _Unusual:
         return None
     except struct.error:
         raise HeadTooShort from None
     return Located(meta=meta, elements=elements, syntax=syntax, end=end)
+
+
+def _check_charset(head: bytes, elements: ElementTable) -> None:
+    """Leave to pydicom a Specific Character Set it would refuse while reading the header."""
+    found = elements.get(0x00080005)
+    if found is None:
+        return
+    _, start, length = found
+    try:  # pydicom converts it as it reads, and stops if it cannot
+        convert_encodings(convert_string(head[start : start + length], True))
+    except Exception:
+        raise _Unusual from None
 
 
 def _walk_meta(head: bytes, position: int) -> tuple[ElementTable, int]:
@@ -138,8 +155,10 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
     """The top-level elements from ``position`` to the pixel element, and its offset."""
     if position + 8 > len(head):
         raise HeadTooShort
-    # pydicom follows the encoding it finds when it differs from the one named.
-    if (head[position + 4 : position + 6] in _VRS) == implicit:
+    # pydicom follows the encoding it finds when it differs from the one named: it
+    # reads the data set as explicit VR when two capital letters stand where a VR would.
+    looks_explicit = all(0x41 <= byte <= 0x5A for byte in head[position + 4 : position + 6])
+    if looks_explicit == implicit:
         raise _Unusual
     elements: ElementTable = {}
     size = len(head)
@@ -154,7 +173,7 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
             raise _Unusual
         tag, vr, start, length = _element(head, position, implicit)
         elements[tag] = (vr, start, length)
-        position = _skip_sequence(head, start, implicit, 1) if length < 0 else start + length
+        position = _past_value(head, tag, vr, start, length, implicit, 1)
 
 
 def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | None, int, int]:
@@ -177,7 +196,30 @@ def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | Non
     return group << 16 | number, vr, position + 12, length
 
 
-def _skip_sequence(head: bytes, position: int, implicit: bool, depth: int) -> int:
+def _past_value(
+    head: bytes, tag: int, vr: str | None, start: int, length: int, implicit: bool, depth: int
+) -> int:
+    """The offset after an element's value.
+
+    As pydicom reads them: a value of defined length (a sequence's too) is
+    skipped, and the items of a sequence of undefined length are walked.
+    """
+    if length >= 0:
+        return start + length
+    if implicit and not _implicit_sequence(head, tag, start):
+        raise _Unusual  # pydicom searches such a value for a delimiter
+    return _walk_sequence(head, start, implicit, depth)
+
+
+def _implicit_sequence(head: bytes, tag: int, start: int) -> bool:
+    """Whether an implicit VR element of undefined length is a sequence, as pydicom decides."""
+    try:
+        return dictionary_VR(tag) == "SQ"
+    except KeyError:  # not in the dictionary: a sequence if an item follows
+        return head[start : start + 4] == b"\xfe\xff\x00\xe0"
+
+
+def _walk_sequence(head: bytes, position: int, implicit: bool, depth: int) -> int:
     """The offset after a sequence of undefined length whose items start at ``position``."""
     if depth > _MAX_DEPTH:
         raise _Unusual
@@ -192,23 +234,28 @@ def _skip_sequence(head: bytes, position: int, implicit: bool, depth: int) -> in
             return position
         if tag != _ITEM:
             raise _Unusual
-        if length != _UNDEFINED:
-            position += length
-            continue
-        position = _skip_item(head, position, implicit, depth)
+        item_end = None if length == _UNDEFINED else position + length
+        position = _walk_item(head, position, item_end, implicit, depth)
 
 
-def _skip_item(head: bytes, position: int, implicit: bool, depth: int) -> int:
-    """The offset after an item of undefined length whose elements start at ``position``."""
+def _walk_item(head: bytes, position: int, end: int | None, implicit: bool, depth: int) -> int:
+    """The offset after an item whose elements start at ``position``.
+
+    ``end`` is where an item of defined length ends; None for one that ends
+    with an item delimiter.
+    """
     size = len(head)
     while True:
+        if position == end:
+            return position
+        if end is not None and position > end:
+            raise _Unusual  # an element runs past the end of its item
         if position + 8 > size:
             raise HeadTooShort
         group, number = _TAG.unpack_from(head, position)
-        if group << 16 | number == _ITEM_END:
-            return position + 8
-        _, _, start, length = _element(head, position, implicit)
-        if length < 0:
-            position = _skip_sequence(head, start, implicit, depth + 1)
-        else:
-            position = start + length
+        if group == 0xFFFE:
+            if group << 16 | number == _ITEM_END and end is None:
+                return position + 8
+            raise _Unusual  # a delimiter where pydicom reads on to another end
+        tag, vr, start, length = _element(head, position, implicit)
+        position = _past_value(head, tag, vr, start, length, implicit, depth + 1)
