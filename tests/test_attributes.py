@@ -392,3 +392,28 @@ def test_implicit_headers_pydicom_reads_otherwise_are_left_to_it(case: str) -> N
         value = item + _implicit(0xFFFEE0DD, b"")
         data = _inserted(data, _implicit(0x00420011, value, length=0xFFFFFFFF))
     assert locate_elements(data) is None
+
+
+@pytest.mark.parametrize("entry", file_params(lambda entry: True))
+def test_a_corpus_file_read_from_its_path_equals_it_read_by_pydicom(
+    entry: dict[str, Any],
+) -> None:
+    # a path's header is walked in memory; a file object's is read by pydicom
+    path = path_of(entry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcomes: list[Any] = []
+        for source in (path, path.open("rb")):
+            try:
+                outcomes.append(dicomnp.read(source, allow_lossy=True, values="display"))
+            except dicomnp.DicomNumpyError as exc:
+                outcomes.append(type(exc))
+            finally:
+                if not isinstance(source, Path):
+                    source.close()
+    walked, by_pydicom = outcomes
+    if isinstance(walked, type) or isinstance(by_pydicom, type):
+        assert walked == by_pydicom
+        return
+    np.testing.assert_array_equal(walked.array, by_pydicom.array)
+    assert walked.header == by_pydicom.header
