@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Literal, SupportsIndex, Union, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._source import OpenSource, SourceLike, open_source
+from ._source import FileReader, OpenSource, SourceLike, open_source
 from .decode import FrameSelection, open_frames, select_frames
 from .decode.frames import locate_frames
 from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
 from .decode.parallel import (
+    check_workers,
     decode_tasks,
     native_threads,
     parallel_codec,
@@ -172,9 +174,16 @@ class _Rendering:
     def _render_in_threads(
         self, array: NDArray[Any], mask: NDArray[np.bool_] | None, threads: int
     ) -> None:
-        """Decode and render frames on threads, each other thread with the file opened again."""
-        path = self.opened.path
+        """Decode and render frames on threads, each other thread with a decoder of its own.
+
+        The other threads read the file this one opened, by offset, and
+        render by its plan; where the platform cannot read by offset, they
+        open the path again.
+        """
+        opened = self.opened
+        path = opened.path
         assert path is not None
+        shared = opened.reader.shared() if isinstance(opened.reader, FileReader) else None
 
         def render(renderer: FrameRenderer) -> Callable[[int], None]:
             def one(position: int) -> None:
@@ -185,8 +194,12 @@ class _Rendering:
 
         @contextmanager
         def helper() -> Iterator[Callable[[int], None]]:
-            with open_source(path) as opened:
-                yield render(FrameRenderer.of_source(opened, self.indices, self.options))
+            if shared is not None:
+                decoder = open_frames(replace(opened, reader=shared))
+                yield render(self.renderer.sibling(decoder))
+                return
+            with open_source(path) as again:
+                yield render(FrameRenderer.of_source(again, self.indices, self.options))
 
         run_on_threads(range(len(self.indices)), render(self.renderer), helper, threads)
 
@@ -327,8 +340,9 @@ def read(
         window=window,
         display_bits=display_bits,
     )
+    count = check_workers(workers)
     with _rendering(source, frames, options, max_bytes) as rendering:
-        array, mask = rendering.render_arrays(options.padding is Padding.MASK, workers)
+        array, mask = rendering.render_arrays(options.padding is Padding.MASK, count)
         return Image(array=array, header=rendering.header(array.shape), mask=mask)
 
 
@@ -426,8 +440,9 @@ def to_array(
         window=window,
         display_bits=display_bits,
     )
+    count = check_workers(workers)
     with _rendering(source, frames, options, max_bytes) as rendering:  # no header to build
-        array, mask = rendering.render_arrays(options.padding is Padding.MASK, workers)
+        array, mask = rendering.render_arrays(options.padding is Padding.MASK, count)
     if mask is not None:
         return array, mask
     return array

@@ -106,6 +106,48 @@ class FileReader:
         self._fp.seek(offset)
         return self._fp.read(max(0, min(size, self._size - offset)))
 
+    def shared(self) -> ByteReader | None:
+        """A reader of this same open file for another thread; None where reads by offset fail.
+
+        Each of its reads stands alone (``os.preadv``), so threads share the
+        file without sharing a position, and read what this reader reads even
+        if the path has since been given another file.
+        """
+        try:
+            descriptor = self._fp.fileno()
+        except (AttributeError, OSError, ValueError):
+            return None
+        if not hasattr(os, "preadv"):
+            return None
+        return _OffsetReader(descriptor, self._size)
+
+
+class _OffsetReader:
+    """Reads an open file descriptor by offset, without moving its position."""
+
+    def __init__(self, descriptor: int, size: int) -> None:
+        self._descriptor = descriptor
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readinto(self, offset: int, view: memoryview) -> int:
+        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        total = 0
+        while total < len(target):
+            count = os.preadv(self._descriptor, [target[total:]], offset + total)
+            if not count:
+                break
+            total += count
+        return total
+
+    def read(self, offset: int, size: int) -> bytes:
+        buffer = bytearray(max(0, min(size, self._size - offset)))
+        count = self.readinto(offset, memoryview(buffer))
+        return bytes(buffer[:count])
+
 
 class _CappedReader(io.BufferedReader):
     """A file whose reads never ask for more than the bytes left in it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 import dicomnp
 import dicomnp._api
 from dicomnp.decode import parallel
+from dicomnp.decode.limits import allocate
 from support.build import image_dataset, to_bytes
 
 RNG = np.random.default_rng(5)
@@ -92,3 +94,52 @@ def test_by_default_threads_read_native_frames_from_16_mib(
     # from memory there is no file to open again: one thread
     np.testing.assert_array_equal(dicomnp.to_array(path.read_bytes(), workers=2), expected)
     assert len(ways) == (1 if cores > 1 else 0)
+
+
+def _frames_of(value: int, rows: int, frames: int = 6) -> bytes:
+    pixels = np.full((frames, rows, 24), value, dtype="<u2")
+    ds = image_dataset(pixels.tobytes(), rows=rows, columns=24, bits_allocated=16, frames=frames)
+    return to_bytes(ds)
+
+
+@pytest.mark.parametrize("rows", [20, 10])
+def test_threads_read_the_file_opened_even_if_its_path_is_given_another(
+    tmp_path: Path, rows: int, ways: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "saved.dcm"
+    path.write_bytes(_frames_of(1, 20))
+    newer = tmp_path / "newer.dcm"
+    newer.write_bytes(_frames_of(2, rows))
+
+    def saved_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if newer.exists():  # after the header is read, before any pixel is
+            os.replace(newer, path)
+        return allocate(*args, **kwargs)
+
+    def helper_first(items: Any, here: Any, helper: Any, threads: int) -> None:
+        def slowly(item: Any) -> None:
+            time.sleep(0.01)  # leaves the frames to the other thread
+            here(item)
+
+        ways.append("threads")
+        parallel.run_on_threads(items, slowly, helper, threads)
+
+    monkeypatch.setattr(dicomnp._api, "allocate", saved_meanwhile)
+    monkeypatch.setattr(dicomnp._api, "run_on_threads", helper_first)
+    image = dicomnp.read(path, workers=2)
+    assert not newer.exists()
+    assert ways == ["threads"]
+    np.testing.assert_array_equal(image.array, np.ones((6, 20, 24, 1), dtype=np.uint16))
+
+
+@pytest.mark.parametrize("workers", [0, -1, 2.5, "2", True])
+def test_workers_must_be_a_count(tmp_path: Path, workers: Any) -> None:
+    path = tmp_path / "native.dcm"
+    path.write_bytes(_frames_of(1, 20))
+    for source in (path, path.read_bytes()):
+        with pytest.raises(dicomnp.InvalidOptionError, match="workers"):
+            dicomnp.read(source, workers=workers)
+        with pytest.raises(dicomnp.InvalidOptionError, match="workers"):
+            dicomnp.to_array(source, workers=workers)
+    with pytest.raises(dicomnp.InvalidOptionError, match="workers"):
+        dicomnp.combine_series([path], workers=workers)

@@ -22,6 +22,8 @@ from dicomnp import (
     ShearedStackError,
     combine_series,
 )
+from dicomnp.volume.geometry import check_orientations
+from dicomnp.volume.headers import read_headers
 from support.build import to_bytes
 from support.series_build import geometry_series, rgb_series, unit
 
@@ -357,3 +359,12 @@ def test_unknown_options_are_refused() -> None:
         combine_series(geometry_series(2), values="raw")  # type: ignore[arg-type]
     with pytest.raises(dicomnp.InvalidOptionError, match="padding"):
         combine_series(geometry_series(2), padding="blur")  # type: ignore[arg-type]
+
+
+def test_check_orientations_refuses_slices_that_all_share_a_non_orthonormal_orientation() -> None:
+    series = geometry_series(3)
+    for dataset in series:
+        dataset.ImageOrientationPatient = [1, 0, 0, 0.5, 1, 0]
+    headers = [read_headers(dataset)[0] for dataset in series]
+    with pytest.raises(GeometryError, match="not orthonormal"):
+        check_orientations(headers)

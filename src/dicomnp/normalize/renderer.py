@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,17 @@ class FrameRenderer:
             little_endian=opened.syntax.little_endian,
             name=opened.name,
         )
+
+    def sibling(self, decoder: FrameDecoder) -> FrameRenderer:
+        """A renderer of the same frames by the same plan, over another decoder of the same data.
+
+        For another thread: the plan is shared; the decoder and the scratch
+        frame are its own.
+        """
+        twin = copy.copy(self)
+        twin.decoder = decoder
+        twin._scratch = None
+        return twin
 
     def render_into(
         self, position: int, out: NDArray[Any], mask: NDArray[np.bool_] | None = None

@@ -153,13 +153,16 @@ def _instance_key(header: SliceHeader) -> float:
 
 
 def check_orientations(headers: Sequence[SliceHeader]) -> None:
-    """Require every slice's orientation equal to the first's, component by component.
+    """Require every slice's orientation valid and equal to the first's, component by component.
 
     Raises
     ------
     GeometryError
-        Naming the first slice whose orientation differs, and both values.
+        A slice's orientation or position is missing or its cosines are not
+        orthonormal (see :func:`cosines`); or naming the first slice whose
+        orientation differs, and both values.
     """
+    cosines(headers[0])
     first = np.asarray(headers[0].orientation, dtype=np.float64)
     for header in headers[1:]:
         if header.orientation == headers[0].orientation and header.position is not None:

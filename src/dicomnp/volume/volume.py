@@ -21,7 +21,7 @@ from pydicom.dataset import Dataset
 
 from .._source import SourceLike
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
-from ..decode.parallel import start_pool_early
+from ..decode.parallel import check_workers, start_pool_early
 from ..decode.workers import WorkerPool
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
 from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike
@@ -380,6 +380,7 @@ def combine_series(
         window=window,
         display_bits=display_bits,
     )
+    workers = check_workers(workers)
     pool = _start_pool_early(sources, workers)
     try:
         return _combine(
