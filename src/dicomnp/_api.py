@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Literal, SupportsIndex, Union, overload
+from typing import Any, Literal, Union, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,7 +64,7 @@ def _keeps_frame_axis(frames: FrameSelection, count: int) -> bool:
         return True
     if isinstance(frames, Sequence) and not isinstance(frames, (str, bytes)):
         return True
-    return not isinstance(frames, SupportsIndex)
+    return not hasattr(type(frames), "__index__")  # what SupportsIndex checks, without its cost
 
 
 class _Rendering:

@@ -10,7 +10,7 @@ import math
 import operator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal, SupportsIndex, TypeVar, Union
+from typing import Literal, TypeVar, Union
 
 from ..errors import InvalidOptionError
 
@@ -82,9 +82,12 @@ def _flag(value: object, option: str) -> bool:
 def _integer(value: object, option: str, low: int, high: int | None = None) -> int:
     if isinstance(value, bool):
         raise InvalidOptionError(f"{option} must be an integer, not {value!r}", option=option)
-    if not isinstance(value, SupportsIndex):
-        raise InvalidOptionError(f"{option} must be an integer, not {value!r}", option=option)
-    number = operator.index(value)
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]  # refused below if it cannot
+    except TypeError:
+        raise InvalidOptionError(
+            f"{option} must be an integer, not {value!r}", option=option
+        ) from None
     if number < low or (high is not None and number > high):
         bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise InvalidOptionError(f"{option} must be {bounds}, not {number}", option=option)
