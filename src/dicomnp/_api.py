@@ -20,7 +20,6 @@ from .decode import FrameSelection, open_frames, select_frames
 from .decode.frames import locate_frames
 from .decode.limits import DEFAULT_MAX_BYTES, allocate, check_max_bytes, check_output_size
 from .decode.parallel import (
-    check_workers,
     decode_tasks,
     native_threads,
     parallel_codec,
@@ -39,6 +38,7 @@ from .normalize import (
     VoiLike,
     assess_lossy,
     build_header,
+    check_workers,
     refuse_lossy,
 )
 from .normalize.tasks import RenderTask, render_task

@@ -14,7 +14,7 @@ import functools
 import io
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, Union, cast
@@ -79,6 +79,21 @@ class ByteReader(Protocol):
         ...
 
 
+def _fill(view: memoryview, read: Callable[[memoryview, int], int | None]) -> int:
+    """Fill ``view`` by calls of ``read(rest of view, bytes read so far)``; return the bytes read.
+
+    Stops early, at the end of the file, when a call reads nothing.
+    """
+    target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+    total = 0
+    while total < len(target):
+        count = read(target[total:], total)
+        if not count:
+            break
+        total += count
+    return total
+
+
 class FileReader:
     """Reads from a seekable binary file object."""
 
@@ -93,14 +108,7 @@ class FileReader:
 
     def readinto(self, offset: int, view: memoryview) -> int:
         self._fp.seek(offset)
-        total = 0
-        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
-        while total < len(target):
-            count = self._fp.readinto(target[total:])  # type: ignore[attr-defined]
-            if not count:
-                break
-            total += count
-        return total
+        return _fill(view, lambda part, _: self._fp.readinto(part))  # type: ignore[attr-defined]
 
     def read(self, offset: int, size: int) -> bytes:
         self._fp.seek(offset)
@@ -134,14 +142,7 @@ class _OffsetReader:
         return self._size
 
     def readinto(self, offset: int, view: memoryview) -> int:
-        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
-        total = 0
-        while total < len(target):
-            count = os.preadv(self._descriptor, [target[total:]], offset + total)
-            if not count:
-                break
-            total += count
-        return total
+        return _fill(view, lambda part, done: os.preadv(self._descriptor, [part], offset + done))
 
     def read(self, offset: int, size: int) -> bytes:
         buffer = bytearray(max(0, min(size, self._size - offset)))

@@ -14,7 +14,6 @@ before returning, also when a frame fails: no process is left behind.
 
 from __future__ import annotations
 
-import operator
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -28,14 +27,12 @@ from numpy.typing import NDArray
 
 from .._source import open_source
 from .._syntaxes import Codec, TransferSyntax, lookup
-from ..errors import InvalidOptionError
 from .codecs.gil_free import releases_gil
 from .frames import open_frames
 from .workers import WorkerPool
 
 __all__ = [
     "FrameTask",
-    "check_workers",
     "decode_task",
     "decode_tasks",
     "native_threads",
@@ -137,27 +134,6 @@ def resolve_workers(
     if compressed and pixels >= (_THREADED_PIXELS if threads else _PARALLEL_PIXELS):
         return cores
     return 1
-
-
-def check_workers(workers: object) -> int | None:
-    """Validate a ``workers`` option: None, or an integer of at least 1.
-
-    Raises
-    ------
-    InvalidOptionError
-        ``workers`` is anything else.
-    """
-    if workers is None:
-        return None
-    try:
-        count = None if isinstance(workers, bool) else operator.index(workers)  # type: ignore[arg-type]
-    except TypeError:
-        count = None
-    if count is None or count < 1:
-        raise InvalidOptionError(
-            f"workers must be None or an integer of at least 1, not {workers!r}", option="workers"
-        )
-    return int(count)
 
 
 def native_threads(workers: int | None, nbytes: int) -> int:

@@ -8,7 +8,16 @@ colour model of the decoded samples) and from the header.
 from .header import MEDIA_TYPE, build_header, describe_rendering
 from .image import HasArray, Image, to_npy
 from .lossy import LossyAssessment, assess_lossy, refuse_lossy
-from .options import Padding, PaddingLike, RenderOptions, Values, ValuesLike, Voi, VoiLike
+from .options import (
+    Padding,
+    PaddingLike,
+    RenderOptions,
+    Values,
+    ValuesLike,
+    Voi,
+    VoiLike,
+    check_workers,
+)
 from .plan import plan_rendering
 from .render import Kind, RenderPlan
 from .renderer import FrameRenderer
@@ -32,6 +41,7 @@ __all__ = [
     "VoiLike",
     "assess_lossy",
     "build_header",
+    "check_workers",
     "describe_rendering",
     "plan_rendering",
     "refuse_lossy",

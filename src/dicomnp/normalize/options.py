@@ -22,6 +22,7 @@ __all__ = [
     "ValuesLike",
     "Voi",
     "VoiLike",
+    "check_workers",
 ]
 
 
@@ -180,3 +181,14 @@ class RenderOptions:
             window=_window(window),
             display_bits=_integer(display_bits, "display_bits", 1, 16),
         )
+
+
+def check_workers(workers: object) -> int | None:
+    """Validate a ``workers`` option: None, or an integer of at least 1.
+
+    Raises
+    ------
+    InvalidOptionError
+        ``workers`` is anything else.
+    """
+    return None if workers is None else _integer(workers, "workers", 1)

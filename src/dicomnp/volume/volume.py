@@ -21,10 +21,10 @@ from pydicom.dataset import Dataset
 
 from .._source import SourceLike
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
-from ..decode.parallel import check_workers, start_pool_early
+from ..decode.parallel import start_pool_early
 from ..decode.workers import WorkerPool
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
-from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike
+from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike, check_workers
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
 from .geometry import (
     StackGeometry,
