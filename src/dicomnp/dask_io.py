@@ -8,9 +8,9 @@ and ``spacing`` exist before anything is computed; the pixels are decoded and
 rendered inside the tasks by the decode and normalize layers, with the
 options of :func:`dicomnp.to_array`.
 
-Each task is the volume layer's unit of work for other processes,
-:func:`~dicomnp.volume.rendering.render_series_task` of a
-:class:`~dicomnp.volume.rendering.SeriesTask`: a path, frame indices, the
+Each task is the scheduler's unit of work for other processes,
+:func:`~dicomnp._execute.render_job` of a
+:class:`~dicomnp._execute.FrameJob`: a path, frame indices, the
 validated options and the output dtype, never pixel data. It opens its file
 itself, so it runs as well on a remote ``dask.distributed`` worker that sees
 the same files at the same paths.
@@ -32,20 +32,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._api import _Rendering
+from ._execute import FrameJob, render_job
+from ._instance import PreparedInstance
 from ._source import open_source
 from .decode import FrameSelection
 from .errors import InvalidOptionError, MissingDependencyError
 from .normalize import (
-    FrameRenderer,
     Padding,
     PaddingLike,
     RenderOptions,
     ValuesLike,
     VoiLike,
-    describe_rendering,
 )
-from .volume.rendering import SeriesTask, SourceJob, render_series_task, series_output_dtype
+from .volume.jobs import describe_jobs, series_output_dtype
 from .volume.volume import SeriesSource, VolumeHeader, describe_volume, plan_series
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ def _path_of(source: object) -> str:
     )
 
 
-Chunk = tuple[SeriesTask, ...]
+Chunk = tuple[FrameJob, ...]
 """The tasks of one chunk: consecutive frames of one file each, in output order."""
 
 
@@ -107,9 +106,9 @@ def render_chunk(tasks: Chunk) -> tuple[NDArray[Any], NDArray[np.bool_] | None]:
     """Render the frames of one chunk, file by file: ``(frames, mask or None)``.
 
     What each Dask task runs, on any worker: the volume layer's
-    :func:`~dicomnp.volume.rendering.render_series_task` for each file.
+    :func:`~dicomnp._execute.render_job` for each file.
     """
-    results = [render_series_task(task) for task in tasks]
+    results = [render_job(task) for task in tasks]
     if len(results) == 1:
         return results[0]
     masks = [mask for _, mask in results if mask is not None]
@@ -176,7 +175,7 @@ class LazyImage:
     mask : dask.array.Array or None
         With ``padding="mask"``: the padding mask, shaped like ``array``
         without its last axis, computed by the same tasks.
-    chunks : tuple of tuple of SeriesTask
+    chunks : tuple of tuple of FrameJob
         What each chunk's task renders (path, frames, options), in order.
 
     Examples
@@ -265,17 +264,14 @@ def read_dask(
     require("read_dask")
     path = _path_of(source)
     with open_source(path) as opened:
-        rendering = _Rendering(opened, frames, options, None)
-        plan = rendering.plan
-        indices = rendering.indices
-        shape = (len(indices), *plan.frame_shape) if rendering.frame_axis else plan.frame_shape
-        header = rendering.header(shape)
-    chunks = tuple(
-        (SeriesTask(path, indices[start : start + size], options, plan.dtype.str),)
-        for start in range(0, len(indices), size)
-    )
+        prepared = PreparedInstance(opened, frames, options, None)
+        plan = prepared.plan
+        count = len(prepared.indices)
+        shape = (count, *plan.frame_shape) if prepared.frame_axis else plan.frame_shape
+        header = prepared.header(shape)
+        chunks = tuple((prepared.job(start, start + size),) for start in range(0, count, size))
     array, mask = _assemble(chunks, plan.frame_shape)
-    if not rendering.frame_axis:
+    if not prepared.frame_axis:
         array = array[0]
         mask = None if mask is None else mask[0]
     return LazyImage(array=array, header=header, mask=mask, chunks=chunks)
@@ -297,9 +293,9 @@ class SeriesTasks:
 
     Attributes
     ----------
-    chunks : tuple of tuple of SeriesTask
+    chunks : tuple of tuple of FrameJob
         What each chunk renders, in slice order: consecutive frames of one
-        file per :class:`~dicomnp.volume.rendering.SeriesTask`.
+        file per :class:`~dicomnp._execute.FrameJob`.
     shape : tuple of int
         ``(slices, rows, columns, samples)``.
     dtype : numpy.dtype
@@ -315,17 +311,6 @@ class SeriesTasks:
     dtype: np.dtype[Any]
     affine: NDArray[np.float64]
     header: VolumeHeader
-
-
-def _describe(job: SourceJob, options: RenderOptions) -> tuple[dict[str, Any], tuple[int, ...]]:
-    """How ``job``'s frames will be rendered, from the header alone, and the frame shape."""
-    path = _path_of(job.source)
-    with open_source(path) as opened:
-        plan = FrameRenderer.of_source(opened, job.frames, options).plan
-        described = describe_rendering(plan, opened.dataset, opened.name)
-    described["lossy"] = job.lossy.lossy
-    described["transfer_syntax"] = job.parsed.syntax.uid
-    return described, plan.frame_shape
 
 
 def plan_series_tasks(
@@ -362,26 +347,28 @@ def plan_series_tasks(
     )
     paths = [_path_of(header.source) for header in plan.headers]
     dtype = series_output_dtype(plan.jobs, options)
-    described = [_describe(job, options) for job in plan.jobs]
-    rows, columns, samples = described[0][1]
+    described = describe_jobs(plan.jobs, options, dtype)
+    first = plan.headers[0]
     chunks: list[Chunk] = []
     for start in range(0, len(paths), size):
         slots = range(start, min(start + size, len(paths)))
-        tasks: list[SeriesTask] = []
+        tasks: list[FrameJob] = []
         run: list[int] = []
         for slot in slots:  # one task per run of slices from one file
             run.append(plan.headers[slot].frame)
             if slot + 1 == slots.stop or paths[slot + 1] != paths[slot]:
-                tasks.append(SeriesTask(paths[slot], tuple(run), options, dtype.str))
+                where = tuple(range(slot + 1 - len(run), slot + 1))
+                tasks.append(FrameJob(paths[slot], tuple(run), where, options, dtype.str))
                 run = []
         chunks.append(tuple(tasks))
-    shape = (len(paths), rows, columns, samples)
+    samples = 1 if first.samples_per_pixel == 1 else 3
+    shape = (len(paths), first.rows, first.columns, samples)
     header = describe_volume(
         plan,
         shape=shape,
         dtype=dtype.str,
         values=options.values.value,
-        rendered=[item for item, _ in described],
+        rendered=described,
         padding_mode=options.padding.value,
     )
     return SeriesTasks(
@@ -403,7 +390,7 @@ class LazyVolume:
         As :func:`dicomnp.combine_series` gives it.
     mask : dask.array.Array or None
         With ``padding="mask"``: the padding mask, ``(slices, rows, columns)``.
-    chunks : tuple of tuple of SeriesTask
+    chunks : tuple of tuple of FrameJob
         What each chunk's task renders (paths, frames, options), in slice order.
 
     Examples

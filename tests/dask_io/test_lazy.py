@@ -67,6 +67,7 @@ def test_series_tasks_carry_paths_and_options_never_pixels(series: Path) -> None
     for chunk in lazy.chunks:
         assert len(pickle.dumps(chunk)) < 8 * 1000
         for task in chunk:
+            assert task.path is not None
             assert Path(task.path).is_absolute()
             assert len(task.frames) == 1  # one single-frame file per slice
             assert not any(isinstance(value, np.ndarray) for value in vars(task).values())

@@ -13,8 +13,10 @@ from numpy.typing import NDArray
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 import dicomnp
-import dicomnp._api
-from dicomnp.decode import parallel
+import dicomnp._execute
+import dicomnp._instance
+from dicomnp import _execute as parallel
+from dicomnp._execute import run_on_threads
 from dicomnp.decode.limits import allocate
 from support.build import image_dataset, to_bytes
 
@@ -25,13 +27,13 @@ RNG = np.random.default_rng(5)
 def ways(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records each call that spread frames on threads."""
     used: list[str] = []
-    real = parallel.run_on_threads
+    real = run_on_threads
 
     def on_threads(*args: Any, **kwargs: Any) -> None:
         used.append("threads")
         real(*args, **kwargs)
 
-    monkeypatch.setattr(dicomnp._api, "run_on_threads", on_threads)
+    monkeypatch.setattr(dicomnp._execute, "run_on_threads", on_threads)
     return used
 
 
@@ -122,10 +124,10 @@ def test_threads_read_the_file_opened_even_if_its_path_is_given_another(
             here(item)
 
         ways.append("threads")
-        parallel.run_on_threads(items, slowly, helper, threads)
+        run_on_threads(items, slowly, helper, threads)
 
-    monkeypatch.setattr(dicomnp._api, "allocate", saved_meanwhile)
-    monkeypatch.setattr(dicomnp._api, "run_on_threads", helper_first)
+    monkeypatch.setattr(dicomnp._instance, "allocate", saved_meanwhile)
+    monkeypatch.setattr(dicomnp._execute, "run_on_threads", helper_first)
     image = dicomnp.read(path, workers=2)
     assert not newer.exists()
     assert ways == ["threads"]

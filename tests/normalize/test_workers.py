@@ -18,8 +18,9 @@ from numpy.typing import NDArray
 from openjpeg.utils import encode_array
 
 import dicomnp
-import dicomnp._api
-from dicomnp.decode import parallel
+import dicomnp._execute
+import dicomnp._instance
+from dicomnp._execute import run_on_threads, run_tasks
 from support.build import to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value
 
@@ -33,8 +34,8 @@ HIDE_IMAGECODECS = "import sys; sys.modules['imagecodecs'] = None\n"
 def spread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Which way frames are spread; asserts afterwards that a call used that way."""
     used: list[str] = []
-    real_threads = parallel.run_on_threads
-    real_tasks = parallel.decode_tasks
+    real_threads = run_on_threads
+    real_tasks = run_tasks
 
     def on_threads(*args: Any, **kwargs: Any) -> None:
         used.append("threads")
@@ -44,8 +45,8 @@ def spread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
         used.append("processes")
         real_tasks(*args, **kwargs)
 
-    monkeypatch.setattr(dicomnp._api, "run_on_threads", on_threads)
-    monkeypatch.setattr(dicomnp._api, "decode_tasks", in_processes)
+    monkeypatch.setattr(dicomnp._execute, "run_on_threads", on_threads)
+    monkeypatch.setattr(dicomnp._execute, "run_tasks", in_processes)
     if request.param == "processes":
         monkeypatch.setitem(sys.modules, "imagecodecs", None)  # makes importing it fail
     yield request.param

@@ -270,8 +270,8 @@ def j2k_series(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture(params=["threads", "processes"])
 def spread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """JPEG 2000 slices on threads (imagecodecs) or on processes (without it)."""
-    import dicomnp.volume.rendering as rendering
-    from dicomnp.decode.parallel import decode_tasks as real
+    import dicomnp._execute as execute
+    from dicomnp._execute import run_tasks as real
 
     calls: list[int] = []
 
@@ -279,7 +279,7 @@ def spread(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
         calls.append(1)
         real(*args, **kwargs)
 
-    monkeypatch.setattr(rendering, "decode_tasks", counted)
+    monkeypatch.setattr(execute, "run_tasks", counted)
     if request.param == "processes":
         monkeypatch.setitem(sys.modules, "imagecodecs", None)  # makes importing it fail
     yield request.param

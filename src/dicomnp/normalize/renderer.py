@@ -123,18 +123,3 @@ class FrameRenderer:
             self._scratch = np.empty(info.frame_shape, dtype=info.dtype)
         self.decoder.decode_into(index, self._scratch)
         self.plan.render(position, self._scratch, out, mask)
-
-    def render_stored(
-        self,
-        position: int,
-        stored: NDArray[Any],
-        out: NDArray[Any],
-        mask: NDArray[np.bool_] | None = None,
-    ) -> None:
-        """Render frame ``frames[position]`` from its already decoded stored values.
-
-        For frames decoded elsewhere, e.g. in a worker process: ``stored`` is
-        what ``decoder.decode_into`` writes, shaped ``info.frame_shape`` with
-        dtype ``info.dtype``. It may be modified.
-        """
-        self.plan.render(position, stored, out, mask)

@@ -4,7 +4,7 @@
 data, validates the slices as one regular grid (see :mod:`.geometry` and
 :mod:`.consistency`), decides the output dtype from the headers, allocates
 the output array once and renders each slice straight into its place by the
-rules of :func:`dicomnp.to_array` (see :mod:`.rendering`).
+rules of :func:`dicomnp.to_array` (see :mod:`.jobs`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
+from .._execute import start_pool_early
 from .._source import SourceLike
+from .._workers import WorkerPool
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
-from ..decode.parallel import start_pool_early
-from ..decode.workers import WorkerPool
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
 from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike, check_workers
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
@@ -35,8 +35,7 @@ from .geometry import (
 )
 from .geometry import cosines as _cosines
 from .headers import ParsedSource, SliceHeader, read_source
-from .preflight import check_before_allocating
-from .rendering import (
+from .jobs import (
     SourceJob,
     decode_stored,
     parse_sources,
@@ -45,6 +44,7 @@ from .rendering import (
     series_output_dtype,
     source_jobs,
 )
+from .preflight import check_before_allocating
 from .series import Stack, iter_dicom_files, try_read_headers
 
 __all__ = [
@@ -571,7 +571,7 @@ def describe_volume(
     """The header of the volume that ``plan`` stacks into an array of ``shape`` and ``dtype``.
 
     ``rendered`` holds how each of ``plan.jobs`` was rendered, as
-    :func:`~dicomnp.volume.rendering.render_series` returns it: the
+    :func:`~dicomnp.volume.jobs.render_series` returns it: the
     rendering fields come from there.
     """
     rendering = _per_slot(plan, rendered) if rendered else {}

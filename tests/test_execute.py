@@ -1,4 +1,4 @@
-"""Decoding across processes gives what one process gives, and cleans up after itself."""
+"""The scheduler: work across processes and threads gives what one thread gives, and cleans up."""
 
 from __future__ import annotations
 
@@ -23,17 +23,18 @@ from pydicom.uid import (
 )
 
 import dicomnp
-from dicomnp._syntaxes import lookup
-from dicomnp.decode.parallel import (
-    FrameTask,
-    decode_task,
-    decode_tasks,
+from dicomnp._execute import (
+    FrameJob,
     parallel_codec,
+    render_job,
     resolve_workers,
     run_on_threads,
+    run_tasks,
     start_pool_early,
 )
-from dicomnp.decode.workers import WorkerDied, WorkerPool
+from dicomnp._syntaxes import lookup
+from dicomnp._workers import WorkerDied, WorkerPool
+from dicomnp.normalize import RenderOptions
 from support.build import image_dataset, to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value
 
@@ -53,6 +54,28 @@ def _files(folder: Path, count: int) -> tuple[list[str], NDArray[Any]]:
         path.write_bytes(to_bytes(ds))
         paths.append(str(path))
     return paths, values
+
+
+def FrameTask(path: str, frames: tuple[int, ...]) -> FrameJob:
+    """A job rendering stored values of ``frames`` (12-bit unsigned: the stored values)."""
+    return FrameJob(path, frames, tuple(range(len(frames))), RenderOptions())
+
+
+def decode_tasks(
+    tasks: Any, sink: Callable[[int, Any], None], *, workers: int, **functions: Any
+) -> None:
+    """run_tasks with :func:`render_job` both here and in other processes, frames to the sink."""
+
+    def frames_only(index: int, result: Any) -> None:
+        sink(index, result[0] if isinstance(result, tuple) else result)
+
+    functions.setdefault("local", render_job)
+    functions.setdefault("remote", render_job)
+    run_tasks(tasks, frames_only, workers=workers, **functions)
+
+
+def decode_task(task: FrameJob) -> NDArray[Any]:
+    return render_job(task)[0]
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -83,9 +106,9 @@ def test_a_failing_task_raises_its_dicomnp_error_and_leaves_no_process(tmp_path:
 
 def test_local_decoding_is_used_for_the_callers_share(tmp_path: Path) -> None:
     paths, _ = _files(tmp_path, 4)
-    calls: list[FrameTask] = []
+    calls: list[FrameJob] = []
 
-    def local(task: FrameTask) -> NDArray[Any]:
+    def local(task: FrameJob) -> NDArray[Any]:
         calls.append(task)
         return decode_task(task)
 

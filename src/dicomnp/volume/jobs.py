@@ -1,19 +1,13 @@
-"""Rendering the slices of a series into one array allocated up front.
+"""The slices of a series grouped by source file, and rendered into one array.
 
 The slices are grouped by source file into :class:`SourceJob` values. Before
 anything is decoded, every source's header is checked for lossy data and its
 output dtype is read (:func:`refuse_lossy_sources`, :func:`series_output_dtype`),
-so the array can be allocated once. :func:`render_series` then decodes each
-slice straight into its slot with the normalize layer's
-:class:`~dicomnp.normalize.FrameRenderer`, by the rules and options of
-:func:`dicomnp.to_array`:
-
-* native data (and sources only held in memory) are decoded in this process,
-  or by a pool of threads when ``workers`` asks for more than one;
-* compressed files on disk are decoded and rendered by worker processes
-  (:func:`~dicomnp.decode.parallel.decode_tasks`), one task per file or per
-  chunk of frames of a multi-frame file, this process included: it renders
-  its share straight into the slots and copies the workers' frames there.
+so the array can be allocated once. :func:`render_series` then hands one
+:class:`~dicomnp._execute.FrameJob` per source to the scheduler
+(:mod:`dicomnp._execute`), which decodes each slice straight into its slot
+by the rules and options of :func:`dicomnp.to_array`, here, on threads or on
+processes.
 
 Each file's header, parsed when the slice headers were read, is reused: a
 file on disk is opened again without being parsed again.
@@ -23,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,10 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._execute import FrameJob, JobFacts, Target, execute, plan_schedule
 from .._source import FileReader, OpenSource, SourceLike, open_source
+from .._workers import WorkerPool
 from ..decode import FrameDecoder, open_frames
-from ..decode.parallel import decode_tasks, parallel_codec, releases_gil, resolve_workers
-from ..decode.workers import WorkerPool
 from ..errors import InconsistentSeriesError
 from ..normalize import (
     FrameRenderer,
@@ -47,18 +40,15 @@ from ..normalize import (
     series_dtype,
     slice_output,
 )
-from ..normalize.tasks import render_frames
 from .headers import ParsedSource, SliceHeader, read_source
 
 __all__ = [
-    "SeriesTask",
     "SourceJob",
     "decode_stored",
     "describe_jobs",
     "parse_sources",
     "refuse_lossy_sources",
     "render_series",
-    "render_series_task",
     "series_output_dtype",
     "source_jobs",
 ]
@@ -98,6 +88,15 @@ class SourceJob:
     @property
     def name(self) -> str:
         return self.parsed.name
+
+    def frame_job(self, options: RenderOptions, dtype: np.dtype[Any]) -> FrameJob:
+        """The work for the scheduler: these frames, into these slots, in ``dtype``."""
+        return FrameJob(self.parsed.path, self.frames, self.slots, options, dtype.str)
+
+    @property
+    def facts(self) -> JobFacts:
+        """What the scheduler needs to know of the source."""
+        return JobFacts(self.parsed.syntax, on_disk=self.parsed.path is not None)
 
 
 def parse_sources(
@@ -248,16 +247,6 @@ def _renderer(
     return renderer
 
 
-@dataclass(frozen=True)
-class _Target:
-    array: NDArray[Any]
-    mask: NDArray[np.bool_] | None
-    options: RenderOptions
-
-    def slot_mask(self, slot: int) -> NDArray[np.bool_] | None:
-        return None if self.mask is None else self.mask[slot]
-
-
 def _describe(job: SourceJob, renderer: FrameRenderer) -> dict[str, Any]:
     """How the job's frames were rendered (see :func:`describe_rendering`), and its source."""
     described = describe_rendering(renderer.plan, job.parsed.dataset, job.name)
@@ -281,15 +270,6 @@ def describe_jobs(
     return described
 
 
-def _render_job(job: SourceJob, target: _Target) -> dict[str, Any]:
-    """Decode and render every slice of one job in this thread."""
-    with _reopen(job) as opened:
-        renderer = _renderer(job, opened, target.options, target.array.dtype)
-        for position, slot in enumerate(job.slots):
-            renderer.render_into(position, target.array[slot], target.slot_mask(slot))
-    return _describe(job, renderer)
-
-
 def render_series(
     jobs: Sequence[SourceJob],
     array: NDArray[Any],
@@ -311,12 +291,12 @@ def render_series(
     options : RenderOptions
         The rendering options.
     workers : int or None
-        Processes (compressed files whose codec holds the GIL) or threads
-        (anything else) to use, this one included; None decides from the
-        work (see :func:`resolve_workers`).
+        Threads or processes to use, this one included; None decides from
+        the work (see :func:`~dicomnp._execute.plan_schedule`).
     pool : WorkerPool, optional
-        Workers already started for this call (see :func:`start_pool_early`);
-        used if processes are chosen, closed in any case.
+        Workers already started for this call (see
+        :func:`~dicomnp._execute.start_pool_early`); used if processes are
+        chosen, closed in any case.
 
     Returns
     -------
@@ -324,118 +304,36 @@ def render_series(
         How each job's frames were rendered (:func:`describe_rendering`,
         plus ``lossy`` and ``transfer_syntax``), in the order of ``jobs``.
     """
-    target = _Target(array, mask, options)
+    dtype = array.dtype
     slices, rows, columns, samples = array.shape
-    threaded = [releases_gil(job.parsed.syntax) for job in jobs]
-    # Costly frames whose codec holds the GIL go to processes; the rest to threads.
-    compressed = [
-        parallel_codec(job.parsed.syntax) and job.parsed.path is not None and not gil_free
-        for job, gil_free in zip(jobs, threaded, strict=True)
-    ]
-    count = resolve_workers(
+    facts = [job.facts for job in jobs]
+    schedule = plan_schedule(
+        facts,
+        [len(job.slots) for job in jobs],
         workers,
-        slices * rows * columns * samples,
-        compressed=any(compressed) or any(threaded),
-        threads=not any(compressed),
+        pixels=slices * rows * columns * samples,
+        nbytes=sum(
+            len(job.slots) * job.parsed.info.frame_pixels * job.parsed.info.dtype.itemsize
+            for job in jobs
+        ),
     )
     described: list[dict[str, Any] | None] = [None] * len(jobs)
-    in_processes = [index for index, flag in enumerate(compressed) if flag] if count > 1 else []
-    here = [index for index in range(len(jobs)) if index not in set(in_processes)]
-    threads = min(count, len(here))
-    if threads > 1:
-        with ThreadPoolExecutor(max_workers=threads) as threads_pool:
-            mapped = threads_pool.map(lambda index: _render_job(jobs[index], target), here)
-            for index, result in zip(here, mapped, strict=True):
-                described[index] = result
-    else:
-        for index in here:
-            described[index] = _render_job(jobs[index], target)
-    if pool is not None and not in_processes:
-        pool.close()
-    if in_processes:
-        chosen = [jobs[index] for index in in_processes]
-        results = _render_in_processes(chosen, target, count, pool)
-        for index, result in zip(in_processes, results, strict=True):
-            described[index] = result
-    return [item for item in described if item is not None]
 
-
-@dataclass(frozen=True)
-class SeriesTask:
-    """Frames of one file to render into the series dtype: the unit of work of a process."""
-
-    path: str
-    frames: tuple[int, ...]
-    options: RenderOptions
-    dtype: str
-
-
-def render_series_task(task: SeriesTask) -> tuple[NDArray[Any], NDArray[np.bool_] | None]:
-    """Decode and render ``task.frames`` of ``task.path`` into ``task.dtype``, in any process.
-
-    Returns the frames ``(frames, rows, columns, samples)`` exactly as this
-    process would write them into their slots (NaN padding included), and
-    with ``padding="mask"`` their masks ``(frames, rows, columns)``. Lossy
-    data were refused before the work was split.
-    """
-    return render_frames(task.path, task.frames, task.options, np.dtype(task.dtype))
-
-
-def _render_in_processes(
-    jobs: Sequence[SourceJob], target: _Target, processes: int, pool: WorkerPool | None
-) -> list[dict[str, Any]]:
-    """Decode and render the jobs' frames across processes, this one included.
-
-    One task per file, or per chunk of frames of a multi-frame file. Workers
-    render into the series dtype and send the frames back; this process
-    renders its own share straight into the slots.
-    """
-    # Nothing is opened here before the work is split: each job's description is
-    # made while the workers run, by whichever of local() and sink() meets it first.
-    described: list[dict[str, Any] | None] = [None] * len(jobs)
-    tasks: list[SeriesTask] = []
-    origins: list[tuple[int, int]] = []  # (job, first position) of each task
-    dtype = target.array.dtype
-    for number, job in enumerate(jobs):
-        frames = job.frames
-        size = max(1, len(frames) // (processes * 4))
-        assert job.parsed.path is not None
-        for start in range(0, len(frames), size):
-            task = SeriesTask(
-                job.parsed.path, frames[start : start + size], target.options, dtype.str
-            )
-            tasks.append(task)
-            origins.append((number, start))
-    task_numbers = {id(task): number for number, task in enumerate(tasks)}
-
-    def local(task: SeriesTask) -> None:
-        number, start = origins[task_numbers[id(task)]]
-        job = jobs[number]
+    @contextmanager
+    def open_renderer(index: int, helper: bool) -> Iterator[FrameRenderer]:
+        job = jobs[index]
         with _reopen(job) as opened:
-            renderer = _renderer(job, opened, target.options, dtype)
-            for position in range(start, start + len(task.frames)):
-                slot = job.slots[position]
-                renderer.render_into(position, target.array[slot], target.slot_mask(slot))
-        if described[number] is None:
-            described[number] = _describe(job, renderer)
+            renderer = _renderer(job, opened, options, dtype)
+            if described[index] is None:
+                described[index] = _describe(job, renderer)
+            yield renderer
 
-    def sink(
-        task_number: int, result: tuple[NDArray[Any], NDArray[np.bool_] | None] | None
-    ) -> None:
-        if result is None:  # rendered in place by this process
-            return
-        rendered, masks = result
-        number, start = origins[task_number]
-        job = jobs[number]
-        slots = list(job.slots[start : start + len(rendered)])
-        target.array[slots] = rendered
-        if target.mask is not None and masks is not None:
-            target.mask[slots] = masks
-        if described[number] is None:
+    frame_jobs = [job.frame_job(options, dtype) for job in jobs]
+    execute(frame_jobs, facts, Target(array, mask), open_renderer, schedule, pool=pool)
+    for index, job in enumerate(jobs):
+        if described[index] is None:  # rendered by other processes only
             with _reopen(job) as opened:  # the plan may read the start of frame 0
-                described[number] = _describe(job, _renderer(job, opened, target.options, dtype))
-
-    decode_tasks(tasks, sink, workers=processes, local=local, remote=render_series_task, pool=pool)
+                described[index] = _describe(job, _renderer(job, opened, options, dtype))
     return [item for item in described if item is not None]
 
 

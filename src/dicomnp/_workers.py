@@ -37,14 +37,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import IO, Any, cast
 
-from ..errors import DicomNumpyError
+from .errors import DicomNumpyError
 
 __all__ = ["WorkerDied", "WorkerPool", "serve"]
 
 _LENGTH = struct.Struct("<Q")
 _BOOTSTRAP = (
     "import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
-    "from dicomnp.decode.workers import serve; serve(sys.argv[2])"
+    "from dicomnp._workers import serve; serve(sys.argv[2], sys.argv[3])"
 )
 _INLINE = 32 * 1024
 """Results with fewer bytes of array data than this go through the pipe."""
@@ -114,21 +114,22 @@ def _unpack(reply: tuple[Any, ...]) -> tuple[bool, Any]:
     return cast(tuple[bool, Any], pickle.loads(data, buffers=buffers))
 
 
-def serve(spill: str) -> None:
+def serve(spill: str, preload: str = "dicomnp") -> None:
     """The worker's loop: run each ``(function, task)`` received, send back the outcome.
 
     Parameters
     ----------
     spill : str
         The pool's folder for results too large for the pipe.
+    preload : str, optional
+        A module to import before the first task arrives.
     """
     requests = os.fdopen(os.dup(0), "rb")
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints must not corrupt the reply stream
     # What every task needs (NumPy, pydicom, the layers) is imported while the
     # caller still reads headers, not when the first task arrives.
-    for module in ("dicomnp.normalize.tasks", "dicomnp.volume.rendering"):
-        importlib.import_module(module)
+    importlib.import_module(preload)
     number = 0
     while (message := _receive(requests)) is not None:
         function, task = message
@@ -146,9 +147,11 @@ def serve(spill: str) -> None:
 
 
 class _Worker:
-    def __init__(self, replies: queue.SimpleQueue[tuple[_Worker, Any]], spill: str) -> None:
+    def __init__(
+        self, replies: queue.SimpleQueue[tuple[_Worker, Any]], spill: str, preload: str
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), spill],
+            [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), spill, preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -200,16 +203,19 @@ class WorkerPool:
         How many processes to start.
     depth : int, optional
         Tasks given to one worker before it has answered any of them.
+    preload : str, optional
+        The module each worker imports as it starts (what its tasks need),
+        so that the import overlaps the caller's own work.
     """
 
-    def __init__(self, size: int, *, depth: int = 4) -> None:
+    def __init__(self, size: int, *, depth: int = 4, preload: str = "dicomnp") -> None:
         self._replies: queue.SimpleQueue[tuple[_Worker, Any]] = queue.SimpleQueue()
         self._workers: list[_Worker] = []
         self._depth = depth
         self._spill = _spill_folder()
         try:
             for _ in range(size):
-                self._workers.append(_Worker(self._replies, self._spill))
+                self._workers.append(_Worker(self._replies, self._spill, preload))
         except BaseException:
             self.close()
             raise
