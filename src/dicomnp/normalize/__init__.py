@@ -18,14 +18,15 @@ from .options import (
     VoiLike,
     check_workers,
 )
-from .plan import plan_rendering
-from .render import Kind, RenderPlan
+from .plan import Kind, RenderPlan, plan_rendering
 from .renderer import FrameRenderer
 from .series import SliceOutput, series_dtype, slice_output
+from .transform import FrameTransform
 
 __all__ = [
     "MEDIA_TYPE",
     "FrameRenderer",
+    "FrameTransform",
     "HasArray",
     "Image",
     "Kind",

@@ -21,7 +21,8 @@ from .._syntaxes import TransferSyntax
 from .colour import ColourConversion
 from .lossy import LossyAssessment
 from .options import Values
-from .render import Kind, RenderPlan
+from .plan import Kind, RenderPlan
+from .transform import FrameTransform
 from .values import Rescale
 from .voi import read_windows
 
@@ -179,7 +180,7 @@ def _padding(plan: RenderPlan) -> dict[str, Any] | None:
     ends: list[int | float] = [spec.value] + (
         [] if spec.range_limit is None else [spec.range_limit]
     )
-    output = None if spec.outside_bits_stored else plan.output_of(ends)
+    output = None if spec.outside_bits_stored else FrameTransform(plan).output_of(ends)
     return {
         "stored_value": spec.value,
         "stored_range_limit": spec.range_limit,

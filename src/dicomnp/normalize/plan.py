@@ -1,12 +1,21 @@
-"""Planning the rendering: everything decided from the header before any frame is decoded.
+"""The rendering plan: everything decided from the header before any frame is decoded.
 
 :func:`plan_rendering` reads the header once (colour model, palette,
-rescale, VOI, padding) and fixes the output dtype and shape.
+rescale, VOI, padding) and returns a :class:`RenderPlan`, one frozen value
+holding every decision: output kind, dtype and shape, unsigned offset,
+inversion, LUTs, windows, padding. The per-frame transform
+(:mod:`.transform`) applies it; the image and volume headers
+(:mod:`.header`) describe it. :func:`output_kind` and :func:`output_dtype`
+are the one place where the kind and the dtype are decided, also for a
+series whose dtype must be known before any slice is decoded
+(:mod:`.series`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -16,10 +25,9 @@ from ..decode.pixel_info import PixelInfo
 from ..errors import InvalidPixelMetadataError
 from .colour import ColourConversion, conversion_for
 from .lut import Lut
-from .options import RenderOptions, Values
-from .padding import read_padding
+from .options import Padding, RenderOptions, Values
+from .padding import PaddingSpec, read_padding
 from .palette import Palette, read_palette
-from .render import Kind, RenderPlan
 from .values import (
     Rescale,
     modality_dtype,
@@ -31,9 +39,99 @@ from .values import (
 )
 from .voi import VoiTransform, choose_voi
 
-__all__ = ["plan_rendering"]
+__all__ = [
+    "Kind",
+    "RenderPlan",
+    "modality_lut_for",
+    "output_dtype",
+    "output_kind",
+    "plan_rendering",
+]
 
 logger = logging.getLogger(__name__)
+
+
+class Kind(str, Enum):
+    """What the decoded samples are."""
+
+    GREY = "grey"
+    COLOUR = "colour"
+    PALETTE = "palette"
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """How decoded frames become output frames; built by :func:`plan_rendering`.
+
+    Attributes
+    ----------
+    options : RenderOptions
+        The validated options.
+    info : PixelInfo
+        The Image Pixel attributes.
+    decoded_photometric : str
+        The colour model of decoded values, as the decoder reports it.
+    kind : Kind
+        Grey, colour or palette.
+    conversion : ColourConversion
+        The colour step (made here, or by the codec).
+    dtype : numpy.dtype
+        The output dtype, native little-endian.
+    samples : int
+        Samples per output pixel: 1 or 3.
+    offset : int
+        The unsigned offset added to stored values (stored mode; 0 otherwise).
+    inverted : bool
+        MONOCHROME1 inverted to MONOCHROME2.
+    frames : tuple of int
+        The 0-based frames rendered, in output order.
+    palette : Palette or None
+        The palette of PALETTE COLOR data.
+    rescales : tuple of Rescale
+        Per frame, the rescale of grey data without a Modality LUT (empty: none).
+    modality_lut : Lut or None
+        The Modality LUT Sequence, when present.
+    vois : tuple of (VoiTransform or None)
+        Per frame, the VOI step of display values (None: the frame's own range).
+    padding : PaddingSpec or None
+        Pixel Padding Value / Range Limit.
+    fill_value : int, float or None
+        What ``padding="fill"`` writes.
+    """
+
+    options: RenderOptions
+    info: PixelInfo
+    decoded_photometric: str
+    kind: Kind
+    conversion: ColourConversion
+    dtype: np.dtype[Any]
+    samples: int
+    offset: int
+    inverted: bool
+    frames: tuple[int, ...]
+    palette: Palette | None = None
+    rescales: tuple[Rescale, ...] = ()
+    modality_lut: Lut | None = None
+    vois: tuple[VoiTransform | None, ...] = ()
+    padding: PaddingSpec | None = None
+    fill_value: int | float | None = None
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        """``(rows, columns, samples)`` of one output frame."""
+        return (self.info.rows, self.info.columns, self.samples)
+
+    @property
+    def wants_mask(self) -> bool:
+        """True when rendering needs the padding mask (mask or fill mode with padding)."""
+        return self.padding is not None and self.options.padding is not Padding.KEEP
+
+    @property
+    def top(self) -> int:
+        """The largest output value of stored and display integer modes."""
+        if self.options.values is Values.DISPLAY:
+            return (1 << self.options.display_bits) - 1
+        return (1 << self.info.bits_stored) - 1
 
 
 def plan_rendering(
@@ -76,12 +174,7 @@ def plan_rendering(
     """
     signed = bool(info.pixel_representation)
     conversion = conversion_for(info.photometric_interpretation, decoded_photometric)
-    if decoded_photometric == "PALETTE COLOR":
-        kind = Kind.PALETTE
-    elif info.samples_per_pixel == 3:
-        kind = Kind.COLOUR
-    else:
-        kind = Kind.GREY
+    kind = output_kind(decoded_photometric, info.samples_per_pixel)
     if conversion is ColourConversion.NONE and decoded_photometric in ("YBR_ICT", "YBR_RCT"):
         logger.info(
             "%s: the codec left %s samples untransformed; taken as RGB", name, decoded_photometric
@@ -98,7 +191,7 @@ def plan_rendering(
     rescales: list[Rescale] = []
     modality_lut = None
     if grey:
-        modality_lut = _modality_lut(dataset, signed, little_endian, name, values)
+        modality_lut = modality_lut_for(dataset, signed, little_endian, name, values)
         if modality_lut is None:
             rescales = read_rescales(dataset, frames, name)
         elif _has_top_rescale(dataset):
@@ -116,7 +209,7 @@ def plan_rendering(
             little_endian=little_endian,
             name=name,
         )
-    dtype = _output_dtype(info, kind, values, options, palette, modality_lut, rescales, low, high)
+    dtype = output_dtype(info, kind, values, options, palette, modality_lut, rescales, low, high)
     padding = read_padding(
         dataset,
         samples_per_pixel=info.samples_per_pixel,
@@ -140,9 +233,9 @@ def plan_rendering(
         inverted=inverted,
         frames=frames,
         palette=palette,
-        rescales=rescales,
+        rescales=tuple(rescales),
         modality_lut=modality_lut,
-        vois=vois,
+        vois=tuple(vois),
         padding=padding,
         fill_value=0.0
         if info.float_data
@@ -150,7 +243,20 @@ def plan_rendering(
     )
 
 
-def _modality_lut(
+def output_kind(photometric: str, samples_per_pixel: int) -> Kind:
+    """What the samples of a colour model are: grey, colour or palette indices.
+
+    Examples
+    --------
+    >>> output_kind("PALETTE COLOR", 1), output_kind("YBR_FULL", 3), output_kind("MONOCHROME1", 1)
+    (<Kind.PALETTE: 'palette'>, <Kind.COLOUR: 'colour'>, <Kind.GREY: 'grey'>)
+    """
+    if photometric == "PALETTE COLOR":
+        return Kind.PALETTE
+    return Kind.COLOUR if samples_per_pixel == 3 else Kind.GREY
+
+
+def modality_lut_for(
     dataset: Attributes, signed: bool, little_endian: bool, name: str, values: Values
 ) -> Lut | None:
     """The Modality LUT; in stored mode only reported, so a malformed one is skipped."""
@@ -178,7 +284,7 @@ def _modality_range(
     return (min(ends), max(ends))
 
 
-def _output_dtype(
+def output_dtype(
     info: PixelInfo,
     kind: Kind,
     values: Values,
@@ -189,6 +295,7 @@ def _output_dtype(
     low: int,
     high: int,
 ) -> np.dtype[Any]:
+    """The output dtype: the one decision, for one instance and for a series alike."""
     if values is Values.DISPLAY:
         return unsigned_dtype(options.display_bits)
     if palette is not None:

@@ -12,8 +12,8 @@ from .._attributes import Attributes
 from .._source import OpenSource
 from ..decode import FrameDecoder, open_frames
 from .options import RenderOptions
-from .plan import plan_rendering
-from .render import RenderPlan
+from .plan import RenderPlan, plan_rendering
+from .transform import FrameTransform
 
 __all__ = ["FrameRenderer"]
 
@@ -77,6 +77,7 @@ class FrameRenderer:
             little_endian=little_endian,
             name=name,
         )
+        self.transform = FrameTransform(self.plan)
         self._scratch: NDArray[Any] | None = None
 
     @classmethod
@@ -96,8 +97,8 @@ class FrameRenderer:
     def sibling(self, decoder: FrameDecoder) -> FrameRenderer:
         """A renderer of the same frames by the same plan, over another decoder of the same data.
 
-        For another thread: the plan is shared; the decoder and the scratch
-        frame are its own.
+        For another thread: the plan and its transform are shared; the
+        decoder and the scratch frame are its own.
         """
         twin = copy.copy(self)
         twin.decoder = decoder
@@ -113,13 +114,13 @@ class FrameRenderer:
         ``mask``, when given, receives the ``(rows, columns)`` padding flags.
         """
         index = self.frames[position]
-        target = self.plan.direct_target(out)
+        target = self.transform.direct_target(out)
         if target is not None:
             self.decoder.decode_into(index, target)
-            self.plan.render(position, target, out, mask, direct=True)
+            self.transform.render(position, target, out, mask, direct=True)
             return
         if self._scratch is None:
             info = self.decoder.info
             self._scratch = np.empty(info.frame_shape, dtype=info.dtype)
         self.decoder.decode_into(index, self._scratch)
-        self.plan.render(position, self._scratch, out, mask)
+        self.transform.render(position, self._scratch, out, mask)

@@ -18,8 +18,7 @@ from .._attributes import Attributes
 from ..decode.pixel_info import PixelInfo
 from .options import RenderOptions, Values, ValuesLike
 from .palette import read_palette
-from .plan import _modality_lut, _output_dtype
-from .render import Kind
+from .plan import Kind, modality_lut_for, output_dtype, output_kind
 from .values import Rescale, integer_dtype, read_rescales, stored_range
 
 __all__ = ["SliceOutput", "series_dtype", "slice_output"]
@@ -93,12 +92,7 @@ def slice_output(
     """
     signed = bool(info.pixel_representation)
     values = options.values
-    if info.photometric_interpretation == "PALETTE COLOR":
-        kind = Kind.PALETTE
-    elif info.samples_per_pixel == 3:
-        kind = Kind.COLOUR
-    else:
-        kind = Kind.GREY
+    kind = output_kind(info.photometric_interpretation, info.samples_per_pixel)
     palette = None
     if kind is Kind.PALETTE and values is not Values.DISPLAY:
         palette = read_palette(dataset, signed=signed, little_endian=little_endian, name=name)
@@ -107,7 +101,7 @@ def slice_output(
     low, high = stored_range(info.bits_stored, signed)
     value_range = None
     if kind is Kind.GREY and values is Values.MODALITY:
-        lut = _modality_lut(dataset, signed, little_endian, name, values)
+        lut = modality_lut_for(dataset, signed, little_endian, name, values)
         if lut is not None:
             value_range = (float(lut.table.min()), float(lut.table.max()))
         else:
@@ -117,7 +111,7 @@ def slice_output(
                     end for rescale in rescales or [Rescale()] for end in rescale.bounds(low, high)
                 ]
                 value_range = (min(ends), max(ends))
-    dtype = _output_dtype(info, kind, values, options, palette, lut, rescales, low, high)
+    dtype = output_dtype(info, kind, values, options, palette, lut, rescales, low, high)
     return SliceOutput(dtype, value_range)
 
 
