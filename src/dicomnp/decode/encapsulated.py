@@ -2,7 +2,7 @@
 
 :class:`EncapsulatedFrames` is the :class:`~dicomnp.decode.frames.FrameDecoder`
 for every encapsulated transfer syntax with a decoder. It finds each frame's
-fragments with a :class:`~dicomnp.decode.encapsulation.FrameTable`, reads only
+fragments with a :class:`~dicomnp.decode.fragments.FrameTable`, reads only
 those, and hands the codestream to the adapter of the syntax's codec.
 """
 
@@ -25,7 +25,7 @@ from ..errors import (
 )
 from .codecs import deflate, jpeg, jpeg2000, rle, uncompressed
 from .codecs.base import CodecAdapter, FrameContext
-from .encapsulation import FrameTable
+from .fragments import FrameTable
 from .pixel_info import PixelInfo
 
 __all__ = ["EncapsulatedFrames", "adapter_for"]

@@ -15,7 +15,7 @@ import dicomnp
 from dicomnp._source import BufferReader, PixelElement
 from dicomnp.decode import decode_pixels
 from dicomnp.decode.codecs import jpeg, jpeg2000, rle
-from dicomnp.decode.encapsulation import FrameTable, StartTest
+from dicomnp.decode.fragments import FrameTable, StartTest
 from support.build import to_bytes
 from support.encaps_build import (
     DELIMITER,
