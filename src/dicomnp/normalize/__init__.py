@@ -5,7 +5,7 @@ what the decode layer reports (stored values in their natural dtype and the
 colour model of the decoded samples) and from the header.
 """
 
-from .header import MEDIA_TYPE, build_header, describe_rendering
+from .header import MEDIA_TYPE, RenderingDescription, build_header, describe_rendering
 from .image import HasArray, Image, to_npy
 from .lossy import LossyAssessment, assess_lossy, refuse_lossy
 from .options import (
@@ -35,6 +35,7 @@ __all__ = [
     "PaddingLike",
     "RenderOptions",
     "RenderPlan",
+    "RenderingDescription",
     "SliceOutput",
     "Values",
     "ValuesLike",

@@ -12,6 +12,7 @@ unsigned and the scale may be -1.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from .transform import FrameTransform
 from .values import Rescale
 from .voi import read_windows
 
-__all__ = ["MEDIA_TYPE", "build_header", "describe_rendering"]
+__all__ = ["MEDIA_TYPE", "RenderingDescription", "build_header", "describe_rendering"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,36 +193,65 @@ def _padding(plan: RenderPlan) -> dict[str, Any] | None:
     }
 
 
-def describe_rendering(plan: RenderPlan, dataset: Attributes, name: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RenderingDescription:
+    """How a plan renders its frames: the rendering fields a volume header keeps per slice.
+
+    Made by :func:`describe_rendering` with the same functions that fill
+    the image header (:func:`build_header`), so a field means the same in
+    both. Per-frame fields hold one item per frame, in the order of
+    ``plan.frames``. Plain JSON types only.
+
+    Attributes
+    ----------
+    value_offset, inverted, output_photometric, stored_from_array, padding
+        As the image header's fields of those names.
+    modality_from_array : tuple of (dict or None)
+        Per frame, the modality value as ``scale * a + offset`` of array value ``a``.
+    rescale_type : tuple of (str or None)
+        Per frame, the Rescale Type, where a rescale is present.
+    window : tuple
+        Per frame, the window used (display values) or the first one offered
+        (the image header's ``window``).
+    """
+
+    value_offset: int
+    inverted: bool
+    output_photometric: str
+    stored_from_array: dict[str, Any] | None
+    padding: dict[str, Any] | None
+    modality_from_array: tuple[dict[str, Any] | None, ...]
+    rescale_type: tuple[str | None, ...]
+    window: tuple[Any, ...]
+
+
+def describe_rendering(plan: RenderPlan, dataset: Attributes, name: str) -> RenderingDescription:
     """How ``plan`` renders each of its frames: what a series header keeps per slice.
 
-    A cheaper subset of :func:`build_header`, with lists per frame (in the
-    order of ``plan.frames``) where the value may differ between frames.
-
-    Returns
-    -------
-    dict
-        ``value_offset``, ``inverted``, ``output_photometric``,
-        ``stored_from_array`` and ``padding`` (as in :func:`build_header`);
-        ``modality_from_array``, ``rescale_type`` and ``window``: one item per
-        frame. Plain JSON types only.
+    A cheaper subset of :func:`build_header`, with a value per frame where
+    it may differ between frames.
     """
     count = len(plan.frames)
     modality = _modality_from_array(plan)
     window, _ = _window(plan, dataset, name)
-    rescales = plan.rescales if plan.kind is Kind.GREY else []
-    described: dict[str, Any] = {
-        "value_offset": plan.offset,
-        "inverted": plan.inverted,
-        "output_photometric": "MONOCHROME2" if plan.samples == 1 else "RGB",
-        "stored_from_array": _stored_from_array(plan),
-        "padding": _padding(plan),
-        "modality_from_array": modality if modality is not None else [None] * count,
-        "rescale_type": [rescale.rescale_type if rescale.present else None for rescale in rescales]
-        or [None] * count,
-        "window": window if isinstance(window, list) else [window] * count,
-    }
-    return {key: _plain(value) for key, value in described.items()}
+    rescales = plan.rescales if plan.kind is Kind.GREY else ()
+    return RenderingDescription(
+        value_offset=plan.offset,
+        inverted=plan.inverted,
+        output_photometric=_output_photometric(plan),
+        stored_from_array=_plain(_stored_from_array(plan)),
+        padding=_plain(_padding(plan)),
+        modality_from_array=tuple(_plain(modality) if modality is not None else [None] * count),
+        rescale_type=tuple(
+            [rescale.rescale_type if rescale.present else None for rescale in rescales]
+            or [None] * count
+        ),
+        window=tuple(_plain(window) if isinstance(window, list) else [_plain(window)] * count),
+    )
+
+
+def _output_photometric(plan: RenderPlan) -> str:
+    return "MONOCHROME2" if plan.samples == 1 else "RGB"
 
 
 def build_header(
@@ -268,7 +298,7 @@ def build_header(
         "inverted": plan.inverted,
         "photometric": info.photometric_interpretation,
         "decoded_photometric": plan.decoded_photometric,
-        "output_photometric": "MONOCHROME2" if plan.samples == 1 else "RGB",
+        "output_photometric": _output_photometric(plan),
         "colour_conversion": plan.conversion.value,
         "colour_converted_from": _converted_from(plan),
         "planar_configuration": info.planar_configuration,

@@ -32,6 +32,7 @@ from ..errors import InconsistentSeriesError
 from ..normalize import (
     FrameRenderer,
     LossyAssessment,
+    RenderingDescription,
     RenderOptions,
     Values,
     assess_lossy,
@@ -247,17 +248,14 @@ def _renderer(
     return renderer
 
 
-def _describe(job: SourceJob, renderer: FrameRenderer) -> dict[str, Any]:
-    """How the job's frames were rendered (see :func:`describe_rendering`), and its source."""
-    described = describe_rendering(renderer.plan, job.parsed.dataset, job.name)
-    described["lossy"] = job.lossy.lossy
-    described["transfer_syntax"] = job.parsed.syntax.uid
-    return described
+def _describe(job: SourceJob, renderer: FrameRenderer) -> RenderingDescription:
+    """How the job's frames were rendered (see :func:`describe_rendering`)."""
+    return describe_rendering(renderer.plan, job.parsed.dataset, job.name)
 
 
 def describe_jobs(
     jobs: Sequence[SourceJob], options: RenderOptions, dtype: np.dtype[Any]
-) -> list[dict[str, Any]]:
+) -> list[RenderingDescription]:
     """How each job's frames will be rendered, as :func:`render_series` reports it.
 
     Nothing is decoded (a codec's colour model may be read from the start of
@@ -277,7 +275,7 @@ def render_series(
     options: RenderOptions,
     workers: int | None,
     pool: WorkerPool | None = None,
-) -> list[dict[str, Any]]:
+) -> list[RenderingDescription]:
     """Render every job's slices into their slots of ``array`` (and ``mask``).
 
     Parameters
@@ -300,9 +298,9 @@ def render_series(
 
     Returns
     -------
-    list of dict
-        How each job's frames were rendered (:func:`describe_rendering`,
-        plus ``lossy`` and ``transfer_syntax``), in the order of ``jobs``.
+    list of RenderingDescription
+        How each job's frames were rendered (:func:`describe_rendering`),
+        in the order of ``jobs``.
     """
     dtype = array.dtype
     slices, rows, columns, samples = array.shape
@@ -317,7 +315,7 @@ def render_series(
             for job in jobs
         ),
     )
-    described: list[dict[str, Any] | None] = [None] * len(jobs)
+    described: list[RenderingDescription | None] = [None] * len(jobs)
 
     @contextmanager
     def open_renderer(index: int, helper: bool) -> Iterator[FrameRenderer]:

@@ -24,7 +24,15 @@ from .._source import SourceLike
 from .._workers import WorkerPool
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
-from ..normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike, check_workers
+from ..normalize import (
+    Padding,
+    PaddingLike,
+    RenderingDescription,
+    RenderOptions,
+    ValuesLike,
+    VoiLike,
+    check_workers,
+)
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
 from .geometry import (
     StackGeometry,
@@ -520,41 +528,47 @@ def plan_series(
     )
 
 
-def _per_slot(plan: SeriesPlan, rendered: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The rendering fields of the volume header, per slice, from each source's description."""
+def _per_slot(plan: SeriesPlan, rendered: Sequence[RenderingDescription]) -> dict[str, Any]:
+    """The rendering fields of the volume header, per slice, from each source's description.
+
+    A :class:`~dicomnp.normalize.RenderingDescription` field per frame
+    (``window``, ``rescale_type``, ``modality_from_array``) or per source
+    becomes a tuple per slice, named as :class:`VolumeHeader` names it.
+    """
     count = len(plan.headers)
-    per_frame = {
-        "modality_from_array": "modality_from_array",
-        "rescale_types": "rescale_type",
-        "windows": "window",
-    }
-    per_source = {
-        "stored_from_array": "stored_from_array",
-        "padding": "padding",
-        "lossy": "lossy",
-        "transfer_syntax_uids": "transfer_syntax",
-    }
-    slots: dict[str, list[Any]] = {name: [None] * count for name in (*per_frame, *per_source)}
+    names = (
+        "modality_from_array",
+        "rescale_types",
+        "windows",
+        "stored_from_array",
+        "padding",
+        "lossy",
+        "transfer_syntax_uids",
+    )
+    slots: dict[str, list[Any]] = {name: [None] * count for name in names}
     for job, described in zip(plan.jobs, rendered, strict=True):
         for position, slot in enumerate(job.slots):
-            for name, key in per_frame.items():
-                slots[name][slot] = described[key][position]
-            for name, key in per_source.items():
-                slots[name][slot] = described[key]
+            slots["modality_from_array"][slot] = described.modality_from_array[position]
+            slots["rescale_types"][slot] = described.rescale_type[position]
+            slots["windows"][slot] = described.window[position]
+            slots["stored_from_array"][slot] = described.stored_from_array
+            slots["padding"][slot] = described.padding
+            slots["lossy"][slot] = job.lossy.lossy
+            slots["transfer_syntax_uids"][slot] = job.parsed.syntax.uid
     first = rendered[0]
     for described, job in zip(rendered, plan.jobs, strict=True):
         for key in ("value_offset", "inverted", "output_photometric"):
-            if described[key] != first[key]:
+            if getattr(described, key) != getattr(first, key):
                 raise InconsistentSeriesError(
-                    f"{key} differs between slices: {first[key]!r} in {plan.jobs[0].name}, "
-                    f"{described[key]!r} in {job.name}",
+                    f"{key} differs between slices: {getattr(first, key)!r} in "
+                    f"{plan.jobs[0].name}, {getattr(described, key)!r} in {job.name}",
                     files=[plan.jobs[0].name, job.name],
                 )
     result: dict[str, Any] = {name: tuple(items) for name, items in slots.items()}
     result.update(
-        value_offset=first["value_offset"],
-        inverted=first["inverted"],
-        output_photometric=first["output_photometric"],
+        value_offset=first.value_offset,
+        inverted=first.inverted,
+        output_photometric=first.output_photometric,
     )
     return result
 
@@ -565,7 +579,7 @@ def describe_volume(
     shape: tuple[int, ...],
     dtype: str,
     values: str,
-    rendered: Sequence[dict[str, Any]] | None = None,
+    rendered: Sequence[RenderingDescription] | None = None,
     padding_mode: str = "keep",
 ) -> VolumeHeader:
     """The header of the volume that ``plan`` stacks into an array of ``shape`` and ``dtype``.
