@@ -6,9 +6,11 @@ beside it, or a Zarr array for volumes larger than memory. With a
 ``dask.distributed`` client the stacks are converted on its workers (NPY: one
 task per stack; Zarr: one task per slice); without one, in this process.
 
-The conversion is resumable: the JSON header is written last, atomically,
-and a stack whose JSON header exists is skipped. A stack that fails is
-reported (error type and message) and the others go on.
+The files are named and written as ``dicomnp convert`` writes them
+(:mod:`dicomnp._writer`): under unique temporary names, renamed into place
+together once complete, the JSON header last. The conversion is therefore
+resumable: a stack whose JSON header exists is skipped. A stack that fails
+is reported (error type and message) and the others go on.
 
 Run it from the command line::
 
@@ -21,8 +23,6 @@ import argparse
 import json
 import logging
 import os
-import re
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -34,9 +34,20 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import numpy as np
 from numpy.typing import NDArray
 
+from ._writer import (
+    Converted,
+    Format,
+    header_json,
+    mask_path,
+    output_names,
+    replacing,
+    sidecar_path,
+    stack_label,
+    write,
+)
 from .dask_io import combine_series_dask, require
 from .errors import InvalidOptionError
-from .normalize import Padding, PaddingLike, RenderOptions, ValuesLike, VoiLike
+from .normalize import PaddingLike, RenderOptions, ValuesLike, VoiLike
 from .volume import Stack, VolumeHeader, combine_series, find_series
 
 if TYPE_CHECKING:
@@ -50,9 +61,9 @@ logger = logging.getLogger(__name__)
 class OutputFormat(str, Enum):
     """How each stack is written."""
 
-    NPY = "npy"
+    NPY = Format.NPY.value
     """``NAME.npy`` (and ``NAME.mask.npy`` with ``padding="mask"``): one task per stack."""
-    ZARR = "zarr"
+    ZARR = Format.ZARR.value
     """``NAME.zarr`` (and ``NAME.mask.zarr``), a chunk per slice: volumes larger than memory."""
 
 
@@ -87,12 +98,12 @@ class StackJob:
     @property
     def header_path(self) -> Path:
         """The JSON header, written last: its presence means the stack is done."""
-        return Path(self.out) / f"{self.name}.json"
+        return sidecar_path(self.array_path(), self.output.value)
 
     def array_path(self, mask: bool = False) -> Path:
         """Where the array (or the padding mask) goes."""
-        suffix = ".mask" if mask else ""
-        return Path(self.out) / f"{self.name}{suffix}.{self.output.value}"
+        path = Path(self.out) / f"{self.name}.{self.output.value}"
+        return mask_path(path, self.output.value) if mask else path
 
 
 @dataclass(frozen=True)
@@ -214,38 +225,29 @@ class BatchReport:
         }
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "stack"
-
-
-def _key_text(key: tuple[tuple[str, Any], ...]) -> str:
-    parts = []
-    for name, value in key:
-        shown = "x".join(f"{item:g}" if isinstance(item, float) else str(item)
-                         for item in (value if isinstance(value, tuple) else (value,)))  # fmt: skip
-        parts.append(f"{name.split()[0]}-{shown}")
-    return _safe("_".join(parts))
-
-
 def stack_jobs(
     stacks: Sequence[Stack], out: str, output: OutputFormat, options: RenderOptions
 ) -> list[StackJob]:
-    """One job per stack, each with a distinct, stable output name."""
-    jobs: list[StackJob] = []
-    taken: set[str] = set()
+    """One job per stack, each with a distinct, stable output name.
+
+    The name is the stack's :func:`~dicomnp._writer.stack_label` (its Series
+    Instance UID, plus its key when the series has several stacks), made
+    distinct by :func:`~dicomnp._writer.output_names`.
+    """
     counts: dict[str, int] = {}
     for stack in stacks:
         counts[stack.series_instance_uid] = counts.get(stack.series_instance_uid, 0) + 1
-    for stack in stacks:
-        name = _safe(stack.series_instance_uid)
-        if counts[stack.series_instance_uid] > 1:
-            name += "_" + _key_text(stack.key)
-        unique, number = name, 2
-        while unique in taken:
-            unique, number = f"{name}_{number}", number + 1
-        taken.add(unique)
-        jobs.append(StackJob(unique, stack, out, output, options))
-    return jobs
+    labels = [
+        stack_label(
+            stack.series_instance_uid, stack.key if counts[stack.series_instance_uid] > 1 else ()
+        )
+        for stack in stacks
+    ]
+    names = output_names(labels)
+    return [
+        StackJob(name, stack, out, output, options)
+        for name, stack in zip(names, stacks, strict=True)
+    ]
 
 
 def _document(
@@ -283,19 +285,6 @@ def _document(
     }
 
 
-def _write_json(path: Path, document: dict[str, Any]) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(document, indent=1, default=str))
-    os.replace(partial, path)  # last and atomic: the stack counts as done from here
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-
-
 def _failed(job: StackJob, error: BaseException, started: float) -> StackResult:
     logger.warning("%s failed: %s: %s", job.name, type(error).__name__, error)
     return StackResult(
@@ -308,18 +297,21 @@ def _failed(job: StackJob, error: BaseException, started: float) -> StackResult:
     )
 
 
+def _outputs(job: StackJob, mask: bool) -> list[Path]:
+    """The array (and the padding mask) of ``job``, without its header."""
+    return [job.array_path()] + ([job.array_path(mask=True)] if mask else [])
+
+
 def convert_stack(job: StackJob) -> StackResult:
     """Convert one stack to NPY in this process; a failure becomes a failed result.
 
     The stack is combined by :func:`dicomnp.combine_series` (in this
-    process: ``workers=1``), so the array is exactly what it returns. Files
-    are written under a ``.partial`` name and renamed when complete, the
-    JSON header last.
+    process: ``workers=1``), so the array is exactly what it returns. The
+    array, mask and JSON header are written as ``dicomnp convert`` writes
+    them: under temporary names, renamed into place together when all are
+    complete, the JSON header last.
     """
     started = time.perf_counter()
-    mask_wanted = job.options.padding is Padding.MASK
-    outputs = [job.array_path()] + ([job.array_path(mask=True)] if mask_wanted else [])
-    partials = [path.with_name(path.name + ".partial") for path in outputs]
     options = job.options
     try:
         volume = combine_series(
@@ -333,12 +325,7 @@ def convert_stack(job: StackJob) -> StackResult:
             window=options.window,
             display_bits=options.display_bits,
         )
-        arrays = [volume.array] + ([volume.mask] if volume.mask is not None else [])
-        for partial, array in zip(partials, arrays, strict=True):
-            with partial.open("wb") as handle:
-                np.save(handle, array, allow_pickle=False)
-        for partial, final in zip(partials, outputs, strict=True):
-            os.replace(partial, final)
+        outputs = _outputs(job, volume.mask is not None)
         document = _document(
             job,
             outputs,
@@ -347,10 +334,11 @@ def convert_stack(job: StackJob) -> StackResult:
             affine=volume.affine,
             header=volume.header,
         )
-        _write_json(job.header_path, document)
+        converted = Converted(
+            array=volume.array, affine=volume.affine, header=document, mask=volume.mask
+        )
+        write(converted, job.array_path(), Format.NPY, force=True)
     except Exception as error:  # reported per stack; the batch goes on
-        for partial in partials:
-            _remove(partial)
         return _failed(job, error, started)
     return _converted(job, outputs, int(volume.array.nbytes), started)
 
@@ -361,9 +349,6 @@ def _convert_zarr(job: StackJob, client: Client | None) -> StackResult:
     from dask.base import compute
 
     started = time.perf_counter()
-    mask_wanted = job.options.padding is Padding.MASK
-    outputs = [job.array_path()] + ([job.array_path(mask=True)] if mask_wanted else [])
-    partials = [path.with_name(path.name + ".partial") for path in outputs]
     try:
         options = job.options
         lazy = combine_series_dask(
@@ -376,18 +361,7 @@ def _convert_zarr(job: StackJob, client: Client | None) -> StackResult:
             window=options.window,
             display_bits=options.display_bits,
         )
-        for partial in partials:
-            _remove(partial)
-        stores = [da.to_zarr(lazy.array, str(partials[0]), compute=False)]
-        if lazy.mask is not None:
-            stores.append(da.to_zarr(lazy.mask, str(partials[1]), compute=False))
-        if client is not None:
-            client.compute(stores, sync=True)
-        else:
-            compute(*stores, scheduler="threads")
-        for partial, final in zip(partials, outputs, strict=True):
-            _remove(final)
-            os.replace(partial, final)
+        outputs = _outputs(job, lazy.mask is not None)
         document = _document(
             job,
             outputs,
@@ -396,10 +370,16 @@ def _convert_zarr(job: StackJob, client: Client | None) -> StackResult:
             affine=lazy.affine,
             header=lazy.header,
         )
-        _write_json(job.header_path, document)
+        with replacing([*outputs, job.header_path], force=True, folders=outputs) as temporaries:
+            stores = [da.to_zarr(lazy.array, str(temporaries[0]), compute=False)]
+            if lazy.mask is not None:
+                stores.append(da.to_zarr(lazy.mask, str(temporaries[1]), compute=False))
+            if client is not None:
+                client.compute(stores, sync=True)
+            else:
+                compute(*stores, scheduler="threads")
+            temporaries[-1].write_text(header_json(document), encoding="utf-8")
     except Exception as error:  # reported per stack; the batch goes on
-        for partial in partials:
-            _remove(partial)
         return _failed(job, error, started)
     return _converted(job, outputs, int(lazy.array.nbytes), started)
 

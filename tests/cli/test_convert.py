@@ -179,6 +179,24 @@ def test_values_workers_and_force(ct_folder: Path, tmp_path: Path, run: Runner) 
     assert np.load(out).dtype == np.uint8
 
 
+def test_an_existing_header_is_not_replaced_and_no_array_is_left_without_it(
+    ct_folder: Path, tmp_path: Path, run: Runner
+) -> None:
+    out = tmp_path / "ct.npy"
+    (tmp_path / "ct.json").write_text("{}")
+    refused = run("convert", ct_folder, "-o", out)
+    assert refused.code == 5
+    assert (
+        refused.err
+        == f"dicomnp: error: {tmp_path / 'ct.json'} exists; pass --force to replace it\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ct", "ct.json"]
+    forced = run("convert", ct_folder, "-o", out, "--force", "-q")
+    assert forced.code == 0, forced.err
+    assert json.loads((tmp_path / "ct.json").read_text())["shape"] == [7, 20, 16, 1]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ct", "ct.json", "ct.npy"]
+
+
 def test_lossy_data_refused_unless_allowed(
     tmp_path: Path, run: Runner, write_datasets: Writer
 ) -> None:

@@ -45,6 +45,7 @@ def _check_outputs(out: Path, tree: Path) -> None:
         np.testing.assert_array_equal(np.array(document["affine"]), volume.affine)
         assert document["header"]["sop_instance_uids"] == list(volume.header.sop_instance_uids)
     assert not list(out.glob("*.partial"))
+    assert not [path.name for path in out.iterdir() if path.name.endswith(".part")]
 
 
 def test_batch_on_two_workers_converts_19_reports_1_and_resumes(
@@ -92,6 +93,16 @@ def test_batch_to_zarr_on_two_workers(tree: Path, tmp_path: Path, client: Client
     np.testing.assert_array_equal(stored[:], dicomnp.combine_series(source).array)
     assert zarr.open_array(str(out / document["mask"]), mode="r").shape == (5, 16, 16)
     assert len(convert_tree(source, out, output="zarr").done_before) == 1
+    (out / f"{result.name}.json").unlink()  # unfinished: the stores are replaced
+    again = convert_tree(source, out, output="zarr", values="modality")
+    assert [item.name for item in again.converted] == [result.name]
+    replaced = zarr.open_array(str(out / document["array"]), mode="r")
+    np.testing.assert_array_equal(
+        replaced[:], dicomnp.combine_series(source, values="modality").array
+    )
+    assert sorted(path.name for path in out.iterdir()) == [
+        f"{result.name}{suffix}" for suffix in (".json", ".mask.zarr", ".zarr")
+    ]
 
 
 def test_command_line_reports_failures_with_exit_code(

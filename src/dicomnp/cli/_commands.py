@@ -10,6 +10,15 @@ from typing import Any
 
 from .. import __version__
 from .._api import read
+from .._writer import (
+    Converted,
+    OutputError,
+    format_of,
+    nibabel_available,
+    output_names,
+    strip_format,
+    write,
+)
 from ..errors import DicomNumpyError
 from ..volume import Stack, combine_series
 from ..volume.series import SeriesCatalog
@@ -22,7 +31,6 @@ from ._catalog import (
     one_line,
     refuse_lossy_stack,
 )
-from ._output import Converted, OutputError, format_of, nibabel_available, strip_format, write
 
 __all__ = ["run_convert", "run_info"]
 
@@ -111,13 +119,22 @@ def _show(value: Any) -> str:
 def _targets(
     output: Path, fmt: str, folder: bool, numbers: list[int], force: bool
 ) -> dict[int, Path]:
+    """Each stack's output, named by its number as ``info`` shows it; existing ones refused.
+
+    The header beside each output is checked when it is written (``write``),
+    after the stack is read, so that a stack that cannot be written in the
+    format says why first.
+    """
+    labels = [str(number) for number in numbers]
     if folder:
-        targets = {n: output / f"stack-{n}.{fmt}" for n in numbers}
-    elif len(numbers) == 1:
-        targets = {numbers[0]: output}
+        names = output_names(labels, base="stack")
+        paths = [output / f"{name}.{fmt}" for name in names]
     else:
         stem = strip_format(output, fmt)
-        targets = {n: stem.with_name(f"{stem.name}-{n}.{fmt}") for n in numbers}
+        names = output_names(labels, base=stem.name, label_one=False)
+        # A lone stack keeps the output name as given; several get their numbers.
+        paths = [output if name == stem.name else stem.with_name(f"{name}.{fmt}") for name in names]
+    targets = dict(zip(numbers, paths, strict=True))
     if not force:
         for target in targets.values():
             if target.exists():

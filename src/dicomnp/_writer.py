@@ -1,0 +1,567 @@
+"""Writing converted arrays: the output formats, their names, and one atomic write.
+
+Used by ``dicomnp convert`` (:mod:`dicomnp.cli`) and by
+:func:`dicomnp.convert_tree` (:mod:`dicomnp.batch`), so both name and write
+their outputs the same way:
+
+* :class:`Format` is the table of output formats: ``.npy`` with a ``.json``
+  header beside it, ``.npz`` with the header inside, NIfTI (``.nii``,
+  ``.nii.gz``) with a ``.json`` header beside it, and Zarr (a folder, written
+  by Dask in :mod:`dicomnp.batch`) with a ``.json`` header beside it.
+* :func:`output_names` gives every stack its base name.
+* :func:`replacing` is the one way a file or folder is put in place: every
+  output is written under a unique temporary name in its target folder, and
+  the outputs of one stack are renamed into place together once all are
+  complete, the ``.json`` header last. A failed or interrupted conversion
+  leaves no half-written file under a final name, and never an array without
+  its header.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "FORMATS",
+    "Converted",
+    "Format",
+    "OutputError",
+    "format_of",
+    "header_json",
+    "mask_path",
+    "nibabel_available",
+    "output_names",
+    "outputs_of",
+    "replacing",
+    "sidecar_path",
+    "stack_label",
+    "strip_format",
+    "write",
+]
+
+
+class OutputError(Exception):
+    """The output cannot be written: it exists, its folder is missing, or a package is."""
+
+    def __init__(self, message: str, *, missing_package: bool = False) -> None:
+        super().__init__(message)
+        self.missing_package = missing_package
+
+
+class Format(str, Enum):
+    """An output format, named by its file suffix (without the dot)."""
+
+    NPY = "npy"
+    """The array in NumPy's .npy format; the header in a .json file beside it."""
+    NPZ = "npz"
+    """A compressed NumPy archive holding the array, the affine and the header."""
+    NII = "nii"
+    """NIfTI-1 through nibabel; the header in a .json file beside it."""
+    NII_GZ = "nii.gz"
+    """Gzipped NIfTI-1 through nibabel; the header in a .json file beside it."""
+    ZARR = "zarr"
+    """A Zarr array (a folder) written by Dask, a chunk per slice; a .json header beside it."""
+
+    @property
+    def sidecar(self) -> bool:
+        """True when the header is written to a ``.json`` file beside the array."""
+        return self is not Format.NPZ
+
+    @property
+    def folder(self) -> bool:
+        """True when the output is a folder rather than a file."""
+        return self is Format.ZARR
+
+    @property
+    def nifti(self) -> bool:
+        """True for the NIfTI formats."""
+        return self in (Format.NII, Format.NII_GZ)
+
+
+FORMATS = tuple(kind.value for kind in Format if not kind.folder)
+"""The formats :func:`write` writes (one file each, plus the header), named by suffix."""
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What to write: an array, its affine (None for an image without geometry), its header.
+
+    Attributes
+    ----------
+    array : numpy.ndarray
+        ``(slices, rows, columns, samples)`` for a volume; as rendered for an image.
+    affine : numpy.ndarray or None
+        4x4, ``(s, r, c, 1)`` to patient LPS mm.
+    header : dict
+        JSON-serialisable description (written beside .npy and NIfTI, inside .npz).
+    nifti_array, nifti_affine
+        The array in ``(c, r, s)`` order and its RAS affine, for NIfTI.
+    mask : numpy.ndarray of bool or None
+        A padding mask ``(slices, rows, columns)``: written beside a .npy as
+        ``NAME.mask.npy``, inside a .npz as ``mask``. None: no mask.
+    """
+
+    array: NDArray[Any]
+    affine: NDArray[np.float64] | None
+    header: dict[str, Any]
+    nifti_array: NDArray[Any] | None = None
+    nifti_affine: NDArray[np.float64] | None = None
+    mask: NDArray[np.bool_] | None = None
+
+
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """The output format named by ``path``'s suffix, or None.
+
+    Only the formats of :data:`FORMATS` count: a name ending in ``.zarr`` is
+    not a file :func:`write` can write.
+
+    Examples
+    --------
+    >>> format_of("out/brain.nii.gz"), format_of("a.npy"), format_of("folder")
+    ('nii.gz', 'npy', None)
+    """
+    name = os.fspath(path).lower()
+    for candidate in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith("." + candidate):
+            return candidate
+    return None
+
+
+def strip_format(path: Path, fmt: str) -> Path:
+    """``path`` without the suffix of ``fmt``.
+
+    Examples
+    --------
+    >>> strip_format(Path("out/ct.nii.gz"), "nii.gz").as_posix()
+    'out/ct'
+    """
+    return path.with_name(path.name[: -len(fmt) - 1])
+
+
+def sidecar_path(target: Path, fmt: str) -> Path:
+    """The ``.json`` header beside ``target``, an output in format ``fmt``.
+
+    Examples
+    --------
+    >>> sidecar_path(Path("out/ct.nii.gz"), "nii.gz").as_posix()
+    'out/ct.json'
+    """
+    stem = strip_format(target, fmt)
+    return stem.with_name(stem.name + ".json")
+
+
+def mask_path(target: Path, fmt: str) -> Path:
+    """The padding mask beside ``target``, an output in format ``fmt``.
+
+    Examples
+    --------
+    >>> mask_path(Path("out/ct.npy"), "npy").as_posix()
+    'out/ct.mask.npy'
+    """
+    stem = strip_format(target, fmt)
+    return stem.with_name(f"{stem.name}.mask.{fmt}")
+
+
+def outputs_of(target: Path, fmt: str, *, mask: bool = False) -> list[Path]:
+    """Every path :func:`write` writes for ``target``, in the order they are put in place.
+
+    The array first, then the padding mask (``mask=True``, not for NIfTI),
+    then the ``.json`` header when the format has one beside the array.
+
+    Examples
+    --------
+    >>> [path.name for path in outputs_of(Path("ct.npy"), "npy", mask=True)]
+    ['ct.npy', 'ct.mask.npy', 'ct.json']
+    >>> [path.name for path in outputs_of(Path("ct.npz"), "npz", mask=True)]
+    ['ct.npz']
+    """
+    kind = Format(fmt)
+    paths = [target]
+    if mask and kind.sidecar and not kind.nifti:
+        paths.append(mask_path(target, fmt))
+    if kind.sidecar:
+        paths.append(sidecar_path(target, fmt))
+    return paths
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "stack"
+
+
+def _key_text(key: Sequence[tuple[str, Any]]) -> str:
+    parts = []
+    for name, value in key:
+        shown = "x".join(f"{item:g}" if isinstance(item, float) else str(item)
+                         for item in (value if isinstance(value, tuple) else (value,)))  # fmt: skip
+        parts.append(f"{name.split()[0]}-{shown}")
+    return _safe("_".join(parts))
+
+
+def stack_label(series_instance_uid: str, key: Sequence[tuple[str, Any]] = ()) -> str:
+    """A stack's label from what identifies it: its series UID, and the key that splits it.
+
+    Pass ``key`` only when the series has several stacks. The label holds
+    only letters, digits, ``.``, ``_`` and ``-``.
+
+    Examples
+    --------
+    >>> stack_label("1.2.840.99")
+    '1.2.840.99'
+    >>> stack_label("1.2.840.99", (("EchoTime", 2.5), ("ImageType LOCALIZER", True)))
+    '1.2.840.99_EchoTime-2.5_ImageType-True'
+    """
+    label = _safe(series_instance_uid)
+    if key:
+        label += "_" + _key_text(key)
+    return label
+
+
+def output_names(
+    labels: Sequence[str], *, base: str | None = None, label_one: bool = True
+) -> list[str]:
+    """The base name of each stack's outputs: ``BASE-LABEL``, or ``LABEL`` without a base.
+
+    This is the one naming scheme of ``dicomnp convert`` and
+    :func:`dicomnp.convert_tree`; each chooses its labels. The command labels
+    stacks by the number ``dicomnp info`` shows (``stack-3`` in a folder,
+    ``ct-3`` beside ``ct.npy``); the batch labels them by
+    :func:`stack_label`, so a stack keeps its name when the tree grows and
+    an interrupted batch resumes. A name met before gets ``_2``, ``_3``, ...
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One label per stack.
+    base : str or None, optional
+        Put before each label with a ``-``. None (default): the label alone.
+    label_one : bool, optional
+        With ``False`` and a single stack, its name is ``base`` alone (a
+        named output file keeps its name). Default True.
+
+    Returns
+    -------
+    list of str
+        Distinct names, in the order of ``labels``.
+
+    Examples
+    --------
+    >>> output_names(["1", "3"], base="stack")
+    ['stack-1', 'stack-3']
+    >>> output_names(["2"], base="ct", label_one=False), output_names(["1", "2"], base="ct")
+    (['ct'], ['ct-1', 'ct-2'])
+    >>> output_names(["1.2.3", "1.2.3", "1.2.4"])
+    ['1.2.3', '1.2.3_2', '1.2.4']
+    """
+    names: list[str] = []
+    taken: set[str] = set()
+    for label in labels:
+        if base is None:
+            name = label
+        elif len(labels) == 1 and not label_one:
+            name = base
+        else:
+            name = f"{base}-{label}"
+        unique, number = name, 2
+        while unique in taken:
+            unique, number = f"{name}_{number}", number + 1
+        taken.add(unique)
+        names.append(unique)
+    return names
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+def header_json(header: dict[str, Any]) -> str:
+    """``header`` as indented JSON; NumPy values become plain numbers and lists.
+
+    Examples
+    --------
+    >>> print(header_json({"shape": np.array([2, 3]), "scale": np.float32(0.5)}), end="")
+    {
+      "shape": [
+        2,
+        3
+      ],
+      "scale": 0.5
+    }
+    """
+    return json.dumps(header, indent=2, default=_jsonable) + "\n"
+
+
+def _exists_error(target: Path) -> OutputError:
+    return OutputError(f"{target} exists; pass --force to replace it")
+
+
+def _temporary(target: Path, folder: bool) -> Path:
+    """Create and return an empty file (or folder) beside ``target`` under a name no one else has.
+
+    The name holds the process id and random characters and is created
+    exclusively, so concurrent writers in one folder never share one.
+    """
+    while True:
+        path = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
+        try:
+            if folder:
+                path.mkdir()
+            else:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return path
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def replacing(
+    targets: Sequence[Path], *, force: bool = False, folders: Collection[Path] = ()
+) -> Iterator[list[Path]]:
+    """Temporary paths for ``targets``, all renamed into place when the block succeeds.
+
+    Each temporary is created empty beside its target, under a unique hidden
+    name ending in ``.part``. When the block completes, the temporaries are
+    renamed to their targets in order (put a header that marks the output as
+    complete last); when it fails, they are removed and no target is
+    touched. If a rename fails, the targets already renamed are removed
+    again, so the outputs appear all together or not at all.
+
+    Parameters
+    ----------
+    targets : sequence of pathlib.Path
+        The final paths, each in an existing folder.
+    force : bool, optional
+        Replace existing targets. Default False: an existing target is an
+        error, checked before the block and again before renaming.
+    folders : collection of pathlib.Path, optional
+        Those of ``targets`` that are folders (a Zarr store): their
+        temporary is an empty folder, and an existing target folder is
+        removed before the rename.
+
+    Yields
+    ------
+    list of pathlib.Path
+        The temporaries, in the order of ``targets``.
+
+    Raises
+    ------
+    OutputError
+        A target exists (without ``force``) or its folder does not.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     pair = [Path(folder, "a.npy"), Path(folder, "a.json")]
+    ...     with replacing(pair) as (array, header):
+    ...         _ = array.write_bytes(b"1"), header.write_text("{}")
+    ...     sorted(path.name for path in Path(folder).iterdir())
+    ['a.json', 'a.npy']
+    """
+    for target in targets:
+        if target.exists() and not force:
+            raise _exists_error(target)
+        if not target.parent.is_dir():
+            raise OutputError(f"{target.parent} is not an existing folder")
+    temporaries: list[Path] = []
+    placed: list[Path] = []
+    try:
+        for target in targets:
+            temporaries.append(_temporary(target, folder=target in folders))
+        yield list(temporaries)
+        if not force:
+            for target in targets:
+                if target.exists():
+                    raise _exists_error(target)
+        for temporary, target in zip(temporaries, targets, strict=True):
+            if target in folders and target.exists():
+                _remove(target)  # a folder cannot be replaced by a rename
+            os.replace(temporary, target)
+            placed.append(target)
+    except BaseException:
+        for target in placed:
+            _remove(target)
+        raise
+    finally:
+        for temporary in temporaries:
+            _remove(temporary)
+
+
+def _save_npy(path: Path, array: NDArray[Any]) -> None:
+    with path.open("wb") as handle:
+        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def write(
+    converted: Converted, target: Path, fmt: str | Format, *, force: bool = False
+) -> list[Path]:
+    """Write ``converted`` to ``target`` in ``fmt``; return the files written.
+
+    .npy and NIfTI get a JSON header beside them (same name, ``.json``), and
+    .npy a padding mask (``NAME.mask.npy``) when ``converted.mask`` is set;
+    .npz holds ``array``, ``affine`` (when known), ``mask`` (when set) and
+    ``header`` (JSON text). All of a target's files are written through
+    :func:`replacing`: they appear together, the header last.
+
+    Parameters
+    ----------
+    converted : Converted
+        The array, its geometry and its header.
+    target : pathlib.Path
+        The array's path; the other files go beside it.
+    fmt : str or Format
+        One of :data:`FORMATS`.
+    force : bool, optional
+        Replace existing files (default False: an existing file is an error).
+
+    Returns
+    -------
+    list of pathlib.Path
+        As :func:`outputs_of`: the array, the mask, the header.
+
+    Raises
+    ------
+    OutputError
+        An unknown format, a file that exists, a missing folder, NIfTI for
+        an image without geometry or with a mask, or NIfTI without nibabel.
+    """
+    if fmt not in FORMATS:
+        raise OutputError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    kind = Format(fmt)
+    outputs = outputs_of(target, kind.value, mask=converted.mask is not None)
+    if kind is Format.NPZ:
+        arrays: dict[str, Any] = {"array": converted.array}
+        if converted.affine is not None:
+            arrays["affine"] = converted.affine
+        if converted.mask is not None:
+            arrays["mask"] = converted.mask
+        arrays["header"] = np.array(header_json(converted.header))
+        with replacing(outputs, force=force) as (temporary,), temporary.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        return outputs
+    image = _nifti_image(converted) if kind.nifti else None
+    with replacing(outputs, force=force) as temporaries:
+        if image is not None:
+            _save_nifti(image, temporaries[0], kind)
+        else:
+            _save_npy(temporaries[0], converted.array)
+            if converted.mask is not None:
+                _save_npy(temporaries[1], converted.mask)
+        temporaries[-1].write_text(header_json(converted.header), encoding="utf-8")
+    return outputs
+
+
+def nibabel_available() -> bool:
+    """Whether nibabel can be imported, found without importing it."""
+    return importlib.util.find_spec("nibabel") is not None
+
+
+def _nifti_image(converted: Converted) -> Any:
+    """The nibabel image of ``converted``: RAS affine, units, intent and scaling set."""
+    if converted.nifti_array is None or converted.nifti_affine is None:
+        raise OutputError(
+            "NIfTI needs patient geometry (Image Position and Orientation (Patient)), "
+            "which this image lacks; write .npy or .npz instead"
+        )
+    if converted.mask is not None:
+        raise OutputError("a padding mask is written with .npy or .npz, not with NIfTI")
+    if not nibabel_available():
+        raise OutputError(
+            'NIfTI output needs nibabel: pip install "dicomnp[nifti]"', missing_package=True
+        )
+    nibabel: Any = importlib.import_module("nibabel")  # partly unannotated
+
+    data = converted.nifti_array
+    affine = converted.nifti_affine
+    if data.ndim == 4:  # colour, (c, r, s, 3)
+        if data.dtype == np.uint8:
+            rgb = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
+            data = np.ascontiguousarray(data).view(rgb)[..., 0]
+        else:
+            data = data[:, :, :, np.newaxis, :]  # a vector per voxel (NIfTI dimension 5)
+    image = nibabel.Nifti1Image(data, affine)
+    header = image.header
+    header.set_xyzt_units("mm")
+    if data.ndim == 5:
+        header.set_intent("vector")
+    orthogonal = _is_orthogonal(affine)
+    image.set_sform(affine, code=1)  # scanner coordinates, RAS
+    image.set_qform(affine if orthogonal else None, code=1 if orthogonal else 0)
+    scale = _scaling(converted.header)
+    if scale is not None:
+        header.set_slope_inter(*scale)
+    return image
+
+
+def _save_nifti(image: Any, temporary: Path, kind: Format) -> None:
+    nibabel: Any = importlib.import_module("nibabel")  # partly unannotated
+
+    # nibabel picks compression from the file name, so name a file alike, then move it.
+    named = temporary.with_name(f"{temporary.name}.{kind.value}")
+    try:
+        nibabel.save(image, named)
+        os.replace(named, temporary)
+    finally:
+        named.unlink(missing_ok=True)
+
+
+def _is_orthogonal(affine: NDArray[np.float64]) -> bool:
+    """True when the affine's columns are perpendicular (no gantry-tilt shear)."""
+    columns = affine[:3, :3] / np.linalg.norm(affine[:3, :3], axis=0)
+    return bool(np.allclose(columns.T @ columns, np.eye(3), atol=1e-6))
+
+
+def _scaling(header: dict[str, Any]) -> tuple[float, float] | None:
+    """NIfTI scl_slope/scl_inter that give modality values from stored values, as dcm2niix does.
+
+    Only for stored values with one Rescale Slope and Intercept for every slice.
+    The intercept absorbs the unsigned offset of signed data (rule R2).
+    """
+    volume = header.get("header", {})
+    if volume.get("values", header.get("values")) != "stored":
+        return None
+    per_slice = volume.get("modality_from_array")
+    if per_slice:  # modality value = scale * array + offset, per slice
+        pairs = {None if item is None else (item["scale"], item["offset"]) for item in per_slice}
+        if len(pairs) != 1 or None in pairs:
+            return None
+        scale, offset = pairs.pop()  # type: ignore[misc]  # None excluded above
+        if scale == 1 and offset == 0:
+            return None
+        return float(scale), float(offset)
+    slopes = set(volume.get("rescale_slopes") or ())
+    intercepts = set(volume.get("rescale_intercepts") or ())
+    if len(slopes) != 1 or len(intercepts) != 1 or None in slopes or None in intercepts:
+        return None
+    slope, intercept = float(slopes.pop()), float(intercepts.pop())
+    offset = float(volume.get("value_offset") or 0)
+    if slope == 1.0 and intercept == 0.0 and offset == 0.0:
+        return None
+    return slope, intercept - slope * offset
