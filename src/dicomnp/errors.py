@@ -40,6 +40,7 @@ __all__ = [
     "TruncatedPixelDataError",
     "UnsupportedPixelDataError",
     "UnsupportedTransferSyntaxError",
+    "WorkerDied",
 ]
 
 
@@ -577,3 +578,14 @@ class MultipleVolumesError(DuplicateSliceError):
     """
 
     keys: tuple[str, ...] = ()
+
+
+class WorkerDied(DicomNumpyError):
+    """A worker process ended while it held a task (e.g. a codec crashed it).
+
+    Examples
+    --------
+    >>> from dicomnp.errors import WorkerDied
+    >>> str(WorkerDied("a decoding process ended unexpectedly (exit code -11)", path="a.dcm"))
+    'a.dcm: a decoding process ended unexpectedly (exit code -11)'
+    """
