@@ -33,7 +33,8 @@ from dicomnp._execute import (
     start_pool_early,
 )
 from dicomnp._syntaxes import lookup
-from dicomnp._workers import WorkerDied, WorkerPool
+from dicomnp._workers import WorkerPool
+from dicomnp.errors import WorkerDied
 from dicomnp.normalize import RenderOptions
 from support.build import image_dataset, to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value

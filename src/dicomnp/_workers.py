@@ -37,9 +37,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import IO, Any, cast
 
-from .errors import DicomNumpyError
+from .errors import DicomNumpyError, WorkerDied
 
-__all__ = ["WorkerDied", "WorkerPool", "serve"]
+__all__ = ["WorkerPool", "serve"]
 
 _LENGTH = struct.Struct("<Q")
 _BOOTSTRAP = (
@@ -48,10 +48,6 @@ _BOOTSTRAP = (
 )
 _INLINE = 32 * 1024
 """Results with fewer bytes of array data than this go through the pipe."""
-
-
-class WorkerDied(DicomNumpyError):
-    """A worker process ended while it held a task (e.g. a codec crashed it)."""
 
 
 def _send(stream: IO[bytes], message: object) -> None:

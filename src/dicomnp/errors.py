@@ -4,9 +4,17 @@ Every error raised on purpose by dicomnp derives from :class:`DicomNumpyError`,
 which is also a :class:`ValueError`, so code that already catches
 ``ValueError`` keeps working. Each error carries the file, frame and tag it is
 about as attributes, and names them in its message.
+
+A subclass that carries more declares each extra attribute as an annotated
+class attribute with its default (``expected: int | None = None``); the root's
+``__init__`` accepts it as a keyword argument and stores it, and the root's
+``__reduce__`` keeps it when the error is pickled to or from a worker process.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar, cast
 
 __all__ = [
     "CorruptEncapsulationError",
@@ -32,6 +40,7 @@ __all__ = [
     "TruncatedPixelDataError",
     "UnsupportedPixelDataError",
     "UnsupportedTransferSyntaxError",
+    "WorkerDied",
 ]
 
 
@@ -53,11 +62,22 @@ class DicomNumpyError(ValueError):
         The 0-based frame index involved, if the error concerns one frame.
     tag : int or None, optional
         The DICOM tag involved, as an integer such as ``0x7FE00010``.
+    **extra
+        The attributes the subclass declares (see its Attributes section); each
+        one left out takes the class's default. A value whose default is a
+        tuple is stored as a tuple.
 
     Attributes
     ----------
     path, frame, tag
         As given; ``None`` when not applicable.
+    detail : str
+        ``message`` alone, without the path, frame and tag prefix.
+
+    Raises
+    ------
+    TypeError
+        For a keyword argument that the class does not declare.
 
     Examples
     --------
@@ -71,6 +91,18 @@ class DicomNumpyError(ValueError):
     'a.dcm: frame 2: (0028,0010): bad value'
     """
 
+    _fields: ClassVar[tuple[tuple[str, object], ...]] = ()
+    """The extra attributes of this class and its bases, with their defaults."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        fields: dict[str, object] = {}
+        for base in reversed(cls.__mro__):
+            if issubclass(base, DicomNumpyError) and base is not DicomNumpyError:
+                for name in getattr(base, "__annotations__", {}):
+                    fields[name] = vars(base)[name]
+        cls._fields = tuple(fields.items())
+
     def __init__(
         self,
         message: str,
@@ -78,7 +110,18 @@ class DicomNumpyError(ValueError):
         path: str | None = None,
         frame: int | None = None,
         tag: int | None = None,
+        **extra: object,
     ) -> None:
+        for name, default in self._fields:
+            value = extra.pop(name, default)
+            if isinstance(default, tuple):
+                value = tuple(cast("Iterable[object]", value))
+            setattr(self, name, value)
+        if extra:
+            unknown = next(iter(extra))
+            raise TypeError(
+                f"{type(self).__name__}() got an unexpected keyword argument {unknown!r}"
+            )
         self.path = path
         self.frame = frame
         self.tag = tag
@@ -97,25 +140,15 @@ class DicomNumpyError(ValueError):
         return f"{prefix}: {self.detail}" if prefix else self.detail
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Keep the keyword-only attributes when errors cross process boundaries.
-        return (
-            _rebuild,
-            (type(self), self.detail, self.path, self.frame, self.tag, self.__dict__),
-        )
+        # Rebuilt without running __init__ again, which would take the composed
+        # message for the detail. ``path`` is named apart from the instance
+        # dictionary: on an ImportError subclass it lives in ImportError's slot.
+        return (_rebuild, (type(self), self.args), {**vars(self), "path": self.path})
 
 
-def _rebuild(
-    cls: type[DicomNumpyError],
-    message: str,
-    path: str | None,
-    frame: int | None,
-    tag: int | None,
-    state: dict[str, object],
-) -> DicomNumpyError:
-    error = cls.__new__(cls)
-    DicomNumpyError.__init__(error, message, path=path, frame=frame, tag=tag)
-    error.__dict__.update(state)
-    return error
+def _rebuild(cls: type[DicomNumpyError], args: tuple[object, ...]) -> DicomNumpyError:
+    # The state (third item of __reduce__) is restored by BaseException.__setstate__.
+    return cls.__new__(cls, *args)
 
 
 class NotDicomError(DicomNumpyError):
@@ -220,19 +253,8 @@ class MissingDependencyError(DicomNumpyError, ImportError):
     (True, 'nifti')
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        packages: tuple[str, ...] = (),
-        extra: str | None = None,
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.packages = tuple(packages)
-        self.extra = extra
-        super().__init__(message, path=path, frame=frame, tag=tag)
+    packages: tuple[str, ...] = ()
+    extra: str | None = None
 
 
 class MissingCodecError(UnsupportedPixelDataError, MissingDependencyError):
@@ -282,19 +304,8 @@ class TruncatedPixelDataError(CorruptPixelDataError):
     PixelData holds 100 bytes but 1 frame(s) of 64x64x1 at 16 bits need 8192
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        expected: int | None = None,
-        actual: int | None = None,
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(message, path=path, frame=frame, tag=tag)
+    expected: int | None = None
+    actual: int | None = None
 
 
 class CorruptEncapsulationError(CorruptPixelDataError):
@@ -333,45 +344,23 @@ class OutputTooLargeError(DicomNumpyError):
     8192 100
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        size: int | None = None,
-        limit: int | None = None,
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.size = size
-        self.limit = limit
-        super().__init__(message, path=path, frame=frame, tag=tag)
+    size: int | None = None
+    limit: int | None = None
 
 
 class LossyDataError(DicomNumpyError):
     """Lossy-compressed pixel data refused because ``allow_lossy`` is false.
-
-    Parameters
-    ----------
-    message : str
-        What was refused and why.
-    evidence : sequence of str, optional
-        Each fact of the header that makes the data lossy.
-    transfer_syntax_uid : str or None, optional
-        The transfer syntax of the instance.
-    lossy_image_compression : str or None, optional
-        The value of Lossy Image Compression (0028,2110), if present.
-    path, frame, tag
-        As for :class:`DicomNumpyError`.
 
     Attributes
     ----------
     http_status : int
         406: the instance cannot be provided in the requested format.
     evidence : tuple of str
-        As given.
-    transfer_syntax_uid, lossy_image_compression : str or None
-        As given.
+        Each fact of the header that makes the data lossy.
+    transfer_syntax_uid : str or None
+        The transfer syntax of the instance.
+    lossy_image_compression : str or None
+        The value of Lossy Image Compression (0028,2110), if present.
 
     Examples
     --------
@@ -389,22 +378,9 @@ class LossyDataError(DicomNumpyError):
     """
 
     http_status = 406
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        evidence: tuple[str, ...] | list[str] = (),
-        transfer_syntax_uid: str | None = None,
-        lossy_image_compression: str | None = None,
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.evidence = tuple(evidence)
-        self.transfer_syntax_uid = transfer_syntax_uid
-        self.lossy_image_compression = lossy_image_compression
-        super().__init__(message, path=path, frame=frame, tag=tag)
+    evidence: tuple[str, ...] = ()
+    transfer_syntax_uid: str | None = None
+    lossy_image_compression: str | None = None
 
 
 class InvalidOptionError(DicomNumpyError):
@@ -426,17 +402,7 @@ class InvalidOptionError(DicomNumpyError):
     values
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        option: str | None = None,
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.option = option
-        super().__init__(message, path=path, frame=frame, tag=tag)
+    option: str | None = None
 
 
 class InvalidLutError(InvalidPixelMetadataError):
@@ -468,19 +434,12 @@ class FrameIndexError(DicomNumpyError, IndexError):
 class SeriesError(DicomNumpyError):
     """Slices or frames that cannot be stacked into one volume.
 
-    Parameters
-    ----------
-    message : str
-        What went wrong, naming the files and the values involved.
-    files : sequence of str, optional
-        The files (or in-memory source descriptions) involved.
-    path, frame, tag
-        As for :class:`DicomNumpyError`.
+    The message names the files and the values involved.
 
     Attributes
     ----------
     files : tuple of str
-        As given.
+        The files (or in-memory source descriptions) involved.
 
     Examples
     --------
@@ -491,17 +450,7 @@ class SeriesError(DicomNumpyError):
     dicomnp.errors.SeriesError: no DICOM images found
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        files: tuple[str, ...] | list[str] = (),
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.files = tuple(files)
-        super().__init__(message, path=path, frame=frame, tag=tag)
+    files: tuple[str, ...] = ()
 
 
 class InconsistentSeriesError(SeriesError):
@@ -555,18 +504,7 @@ class MissingSliceError(GeometryError):
     ((1, 1.0),)
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        gaps: tuple[tuple[int, float], ...] = (),
-        files: tuple[str, ...] | list[str] = (),
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.gaps = gaps
-        super().__init__(message, files=files, path=path, frame=frame, tag=tag)
+    gaps: tuple[tuple[int, float], ...] = ()
 
 
 class ShearedStackError(GeometryError):
@@ -593,18 +531,7 @@ class ShearedStackError(GeometryError):
     True
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        angle: float = 0.0,
-        files: tuple[str, ...] | list[str] = (),
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.angle = angle
-        super().__init__(message, files=files, path=path, frame=frame, tag=tag)
+    angle: float = 0.0
 
 
 class DuplicateSliceError(SeriesError):
@@ -650,15 +577,15 @@ class MultipleVolumesError(DuplicateSliceError):
     MultipleVolumesError
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        keys: tuple[str, ...] = (),
-        files: tuple[str, ...] | list[str] = (),
-        path: str | None = None,
-        frame: int | None = None,
-        tag: int | None = None,
-    ) -> None:
-        self.keys = keys
-        super().__init__(message, files=files, path=path, frame=frame, tag=tag)
+    keys: tuple[str, ...] = ()
+
+
+class WorkerDied(DicomNumpyError):
+    """A worker process ended while it held a task (e.g. a codec crashed it).
+
+    Examples
+    --------
+    >>> from dicomnp.errors import WorkerDied
+    >>> str(WorkerDied("a decoding process ended unexpectedly (exit code -11)", path="a.dcm"))
+    'a.dcm: a decoding process ended unexpectedly (exit code -11)'
+    """
