@@ -20,6 +20,7 @@ from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
 from ..volume.headers import SliceHeader, read_headers
 from ..volume.series import Series, SeriesCatalog, Stack, _split_series, find_series
 from ..volume.volume import SeriesPlan, plan_series
+from ._common import one_line
 
 __all__ = ["StackInfo", "catalog_of", "describe_stacks", "lossy_of"]
 
@@ -223,8 +224,3 @@ def describe_stacks(
         )
     return infos
 
-
-def one_line(text: str, limit: int = 400) -> str:
-    """``text`` on one line, cut to about ``limit`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
