@@ -18,7 +18,7 @@ from .._syntaxes import lookup
 from ..errors import DicomNumpyError
 from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
 from ..volume.headers import SliceHeader, read_headers
-from ..volume.series import Series, SeriesCatalog, Stack, _split_series, find_series
+from ..volume.series import Series, SeriesCatalog, Stack, find_series, split_series
 from ..volume.volume import SeriesPlan, plan_series
 from ._common import one_line
 
@@ -105,7 +105,7 @@ def catalog_of(path: Path) -> SeriesCatalog:
     if path.is_dir():
         return find_series(path)
     headers = read_headers(os.fspath(path))
-    series = _split_series(headers[0].series_instance_uid, headers)
+    series = split_series(headers[0].series_instance_uid, headers)
     return SeriesCatalog(folder=os.fspath(path), series=(series,), skipped=())
 
 
