@@ -17,7 +17,8 @@ import pydicom
 from .._syntaxes import lookup
 from ..errors import DicomNumpyError
 from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
-from ..volume.headers import SliceHeader, read_headers
+from ..volume.headers import SliceHeader
+from ..volume.reading import read_headers
 from ..volume.series import Series, SeriesCatalog, Stack, find_series, split_series
 from ..volume.volume import SeriesPlan, plan_series
 from ._common import one_line
@@ -223,4 +224,3 @@ def describe_stacks(
             )
         )
     return infos
-

@@ -48,7 +48,8 @@ from ..normalize import (
     slice_output,
 )
 from ..normalize.tasks import render_frames
-from .headers import ParsedSource, SliceHeader, read_source
+from .headers import ParsedSource, SliceHeader
+from .reading import read_source
 
 __all__ = [
     "SeriesTask",

@@ -24,7 +24,8 @@ from .._source import SourceLike
 from ..errors import DicomNumpyError, GeometryError
 from .consistency import SPLIT_KEYS
 from .geometry import ORIENTATION_TOLERANCE
-from .headers import ParsedSource, SliceHeader, read_source
+from .headers import ParsedSource, SliceHeader
+from .reading import read_source
 
 __all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files", "split_series"]
 

@@ -34,8 +34,9 @@ from .geometry import (
     sort_slices,
 )
 from .geometry import cosines as _cosines
-from .headers import ParsedSource, SliceHeader, read_source
+from .headers import ParsedSource, SliceHeader
 from .preflight import check_before_allocating
+from .reading import read_source
 from .rendering import (
     SourceJob,
     decode_stored,
