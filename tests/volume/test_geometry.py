@@ -23,7 +23,7 @@ from dicomnp import (
     combine_series,
 )
 from dicomnp.volume.geometry import check_orientations
-from dicomnp.volume.headers import read_headers
+from dicomnp.volume.reading import read_headers
 from support.build import to_bytes
 from support.series_build import geometry_series, rgb_series, unit
 

@@ -21,30 +21,30 @@ Errors are written to standard error as one line, ``dicomnp: error: ...``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
+from ._common import (
+    EXIT_DATA,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_LOSSY,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    UsageError,
+    exit_code_of,
+    report_error,
+)
+from ._common import EXIT_MISSING as EXIT_MISSING
+from ._common import existing_path as existing_path
+from ._common import print_json as print_json
+from ._common import progress_bar as progress_bar
 
 __all__ = ["EXIT_DATA", "EXIT_LOSSY", "EXIT_OK", "EXIT_OUTPUT", "EXIT_USAGE", "main"]
-
-EXIT_OK = 0
-EXIT_DATA = 1
-EXIT_USAGE = 2
-EXIT_LOSSY = 3
-EXIT_MISSING = 4
-EXIT_OUTPUT = 5
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """A command line that cannot be carried out as written (exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,48 +150,6 @@ def _progress_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _error(message: str, stream: TextIO | None = None) -> None:
-    from ._catalog import one_line
-
-    (stream or sys.stderr).write(f"dicomnp: error: {one_line(message, 2000)}\n")
-
-
-def progress_bar(quiet: bool, description: str) -> Any:
-    """A function wrapping an iterable in a tqdm bar on a terminal; None otherwise.
-
-    Silent when ``quiet``, when standard error is not a terminal, or when tqdm
-    (the ``progress`` extra) is not installed.
-    """
-    import importlib.util
-
-    if quiet or not sys.stderr.isatty() or importlib.util.find_spec("tqdm") is None:
-        return None
-    from tqdm import tqdm
-
-    def wrap(items: Iterable[Any]) -> Iterable[Any]:
-        bar: Iterable[Any] = tqdm(
-            items, desc=description, unit="stack", leave=False, file=sys.stderr
-        )
-        return bar
-
-    return wrap
-
-
-def _code_of(exc: BaseException) -> int:
-    from ..errors import LossyDataError
-    from ._output import OutputError
-
-    if isinstance(exc, LossyDataError):
-        return EXIT_LOSSY
-    if isinstance(exc, OutputError):
-        return EXIT_MISSING if exc.missing_package else EXIT_OUTPUT
-    if isinstance(exc, UsageError):
-        return EXIT_USAGE
-    if isinstance(exc, OSError):
-        return EXIT_OUTPUT
-    return EXIT_DATA
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``dicomnp`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
@@ -219,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_convert(args)
     except KeyboardInterrupt:
-        _error("interrupted")
+        report_error("interrupted")
         return EXIT_INTERRUPTED
     except Exception as exc:
         from ..errors import DicomNumpyError
@@ -227,11 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         known = (DicomNumpyError, OutputError, UsageError, OSError)
         if isinstance(exc, known):
-            _error(str(exc) if not isinstance(exc, OSError) else _os_message(exc))
-            return _code_of(exc)
+            report_error(str(exc) if not isinstance(exc, OSError) else _os_message(exc))
+            return exit_code_of(exc)
         if args.debug:
             raise
-        _error(f"internal error ({type(exc).__name__}: {exc}); run with --debug for details")
+        report_error(f"internal error ({type(exc).__name__}: {exc}); run with --debug for details")
         return EXIT_INTERNAL
 
 
@@ -239,16 +197,3 @@ def _os_message(exc: OSError) -> str:
     if exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"
     return str(exc)
-
-
-def print_json(document: Any) -> None:
-    """Print ``document`` as indented JSON on standard output."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
-
-
-def existing_path(text: str) -> Path:
-    """``text`` as a path that exists, else a UsageError."""
-    path = Path(text)
-    if not os.path.exists(path):
-        raise UsageError(f"{text}: no such file or folder")
-    return path

@@ -17,9 +17,11 @@ import pydicom
 from .._syntaxes import lookup
 from ..errors import DicomNumpyError
 from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
-from ..volume.headers import SliceHeader, read_headers
-from ..volume.series import Series, SeriesCatalog, Stack, _split_series, find_series
+from ..volume.headers import SliceHeader
+from ..volume.reading import read_headers
+from ..volume.series import Series, SeriesCatalog, Stack, find_series, split_series
 from ..volume.volume import SeriesPlan, plan_series
+from ._common import one_line
 
 __all__ = ["StackInfo", "catalog_of", "describe_stacks", "lossy_of"]
 
@@ -104,7 +106,7 @@ def catalog_of(path: Path) -> SeriesCatalog:
     if path.is_dir():
         return find_series(path)
     headers = read_headers(os.fspath(path))
-    series = _split_series(headers[0].series_instance_uid, headers)
+    series = split_series(headers[0].series_instance_uid, headers)
     return SeriesCatalog(folder=os.fspath(path), series=(series,), skipped=())
 
 
@@ -222,9 +224,3 @@ def describe_stacks(
             )
         )
     return infos
-
-
-def one_line(text: str, limit: int = 400) -> str:
-    """``text`` on one line, cut to about ``limit`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

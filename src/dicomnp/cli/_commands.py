@@ -22,14 +22,22 @@ from .._writer import (
 from ..errors import DicomNumpyError
 from ..volume import Stack, combine_series
 from ..volume.series import SeriesCatalog
-from . import EXIT_OK, UsageError, existing_path, print_json, progress_bar
 from ._catalog import (
     StackInfo,
     catalog_of,
     describe_stacks,
     numbered_stacks,
-    one_line,
     refuse_lossy_stack,
+)
+from ._common import (
+    EXIT_OK,
+    UsageError,
+    existing_path,
+    exit_code_of,
+    one_line,
+    print_json,
+    progress_bar,
+    report_error,
 )
 
 __all__ = ["run_convert", "run_info"]
@@ -144,8 +152,6 @@ def _targets(
 
 def run_convert(args: argparse.Namespace) -> int:
     """``dicomnp convert PATH -o OUT``: write each stack; return the first failure's code."""
-    from . import _code_of, _error
-
     path = existing_path(args.path)
     output = Path(args.output)
     named = format_of(output)
@@ -174,8 +180,8 @@ def run_convert(args: argparse.Namespace) -> int:
             written = write(converted, target, fmt, force=args.force)
         except (DicomNumpyError, OutputError, OSError) as exc:
             message = str(exc) if not isinstance(exc, OSError) else f"{exc.filename}: {exc}"
-            _error(f"stack {number}: {message}" if len(targets) > 1 else message)
-            code = code or _code_of(exc)
+            report_error(f"stack {number}: {message}" if len(targets) > 1 else message)
+            code = code or exit_code_of(exc)
             continue
         if not args.quiet:
             array = converted.array

@@ -1,9 +1,10 @@
 """The volume layer: slices and frames to a Volume whose geometry can be trusted.
 
-Headers are read once without pixel bytes (:mod:`.headers`, :mod:`.enhanced`),
-grouped (:mod:`.series`), checked (:mod:`.consistency`, :mod:`.geometry`),
-then each slice is decoded into its place in one preallocated array
-(:mod:`.volume`). :mod:`.compat` is a drop-in for dicom_numpy.
+Headers are read once without pixel bytes (:mod:`.reading`, into the records
+of :mod:`.headers` and :mod:`.enhanced`), grouped (:mod:`.series`), checked
+(:mod:`.consistency`, :mod:`.geometry`), then each slice is decoded into its
+place in one preallocated array (:mod:`.volume`). :mod:`.compat` is a drop-in
+for dicom_numpy.
 """
 
 from .compat import combine_slices, sort_by_slice_position

@@ -33,7 +33,8 @@ from ..errors import (
 )
 from .consistency import resolve_duplicates
 from .geometry import cosines, describe_gaps, slice_positions
-from .headers import SliceHeader, read_headers
+from .headers import SliceHeader
+from .reading import read_headers
 
 __all__ = ["combine_slices", "sort_by_slice_position"]
 

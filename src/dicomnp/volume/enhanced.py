@@ -73,7 +73,7 @@ def frame_headers(dataset: Dataset, base: SliceHeader) -> list[SliceHeader]:
     --------
     >>> from pydicom.dataset import Dataset
     >>> from dicomnp.examples import ct_slice
-    >>> from dicomnp.volume.headers import read_headers
+    >>> from dicomnp.volume.reading import read_headers
     >>> image = ct_slice()
     >>> image.NumberOfFrames = 2
     >>> image.PixelData = image.PixelData * 2

@@ -1,10 +1,11 @@
 """Slice header records: what the volume layer needs from each image, read once.
 
-:func:`read_headers` opens a source without its pixel bytes and returns one
-:class:`SliceHeader` per frame that could become a slice of a volume: one for a
-classic single-frame image, one per frame for an enhanced multi-frame image
-(see :mod:`dicomnp.volume.enhanced`). Every later step (grouping, sorting,
-validation, the affine, messages) reads these records, never the data sets.
+:func:`~dicomnp.volume.reading.read_headers` opens a source without its pixel
+bytes and returns one :class:`SliceHeader` per frame that could become a slice
+of a volume: one for a classic single-frame image (:func:`base_header`), one per
+frame for an enhanced multi-frame image (see :mod:`dicomnp.volume.enhanced`).
+Every later step (grouping, sorting, validation, the affine, messages) reads
+these records, never the data sets.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._attributes import Attributes, as_dataset
-from .._source import PixelElement, SourceLike, open_source
+from .._attributes import Attributes
+from .._source import PixelElement, SourceLike
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
 
-__all__ = ["ParsedSource", "SliceHeader", "read_headers", "read_source", "value_of"]
+__all__ = ["ParsedSource", "SliceHeader", "base_header", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -192,66 +193,10 @@ def image_type_of(dataset: Attributes, keyword: str = "ImageType") -> tuple[str,
     return tuple(str(item).strip().upper() for item in value)
 
 
-def read_headers(source: SourceLike) -> list[SliceHeader]:
-    """Return the slice headers of ``source``: one per frame that can be a slice.
-
-    The pixel bytes are not read.
-
-    Parameters
-    ----------
-    source : path, file object, bytes or pydicom.Dataset
-        One DICOM image.
-
-    Returns
-    -------
-    list of SliceHeader
-        One entry for a single-frame image; one per frame for an enhanced
-        multi-frame image, in frame order.
-
-    Raises
-    ------
-    NotDicomError, NoPixelDataError, InvalidPixelMetadataError
-        The source is not a DICOM image dicomnp can read.
-    GeometryError
-        A geometry attribute is malformed.
-
-    Examples
-    --------
-    >>> from dicomnp.examples import ct_slice
-    >>> header, = read_headers(ct_slice(position=(0.0, 0.0, 5.0)))
-    >>> header.position, header.pixel_spacing, header.dtype
-    ((0.0, 0.0, 5.0), (0.5, 0.5), 'int16')
-    """
-    return read_source(source)[0]
-
-
-def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
-    """:func:`read_headers`, and what was parsed to find them."""
-    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
-    with open_source(source) as opened:
-        dataset = opened.dataset
-        info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
-        base = _base_header(dataset, info, opened.name, source, opened.syntax.uid)
-        parsed = ParsedSource(
-            name=opened.name,
-            dataset=dataset,
-            syntax=opened.syntax,
-            pixel=opened.pixel,
-            info=info,
-            path=opened.path,
-        )
-    if start is not None:
-        source.seek(start)  # type: ignore[union-attr]
-    if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
-        from .enhanced import frame_headers
-
-        return frame_headers(as_dataset(dataset), base), parsed
-    return [base], parsed
-
-
-def _base_header(
+def base_header(
     dataset: Attributes, info: PixelInfo, name: str, source: SourceLike, syntax_uid: str
 ) -> SliceHeader:
+    """The header of an image read from the top level of its data set (frame 0)."""
     meta = getattr(dataset, "file_meta", None)
     sop_instance = text_of(dataset, "SOPInstanceUID")
     sop_class = text_of(dataset, "SOPClassUID")

@@ -41,7 +41,8 @@ from ..normalize import (
     series_dtype,
     slice_output,
 )
-from .headers import ParsedSource, SliceHeader, read_source
+from .headers import ParsedSource, SliceHeader
+from .reading import read_source
 
 __all__ = [
     "SourceJob",

@@ -24,9 +24,10 @@ from .._source import SourceLike
 from ..errors import DicomNumpyError, GeometryError
 from .consistency import SPLIT_KEYS
 from .geometry import ORIENTATION_TOLERANCE
-from .headers import ParsedSource, SliceHeader, read_source
+from .headers import ParsedSource, SliceHeader
+from .reading import read_source
 
-__all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files"]
+__all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files", "split_series"]
 
 logger = logging.getLogger(__name__)
 
@@ -228,11 +229,26 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
         headers = try_read_headers(path, skipped)
         for header in headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
-    series = tuple(_split_series(uid, headers) for uid, headers in by_series.items())
+    series = tuple(split_series(uid, headers) for uid, headers in by_series.items())
     return SeriesCatalog(folder=os.fspath(Path(folder)), series=series, skipped=tuple(skipped))
 
 
-def _split_series(uid: str, headers: list[SliceHeader]) -> Series:
+def split_series(uid: str, headers: list[SliceHeader]) -> Series:
+    """Split the images of one series into the stacks that can each form a volume.
+
+    Parameters
+    ----------
+    uid : str
+        The Series Instance UID the headers share.
+    headers : list of SliceHeader
+        The slice headers of the series, at least one.
+
+    Returns
+    -------
+    Series
+        Its stacks, and the attributes that split them (localizer, image size,
+        orientation, then what tells apart images that share a position).
+    """
     reasons: list[str] = []
     groups: list[tuple[tuple[tuple[str, Any], ...], list[SliceHeader]]] = [((), headers)]
     for name, key_of in (

@@ -42,7 +42,7 @@ from .geometry import (
     sort_slices,
 )
 from .geometry import cosines as _cosines
-from .headers import ParsedSource, SliceHeader, read_source
+from .headers import ParsedSource, SliceHeader
 from .jobs import (
     SourceJob,
     decode_stored,
@@ -53,6 +53,7 @@ from .jobs import (
     source_jobs,
 )
 from .preflight import check_before_allocating
+from .reading import read_source
 from .series import Stack, iter_dicom_files, try_read_headers
 
 __all__ = [

@@ -1,0 +1,107 @@
+"""What the ``dicomnp`` command's modules share: exit codes, errors, output helpers.
+
+:mod:`dicomnp.cli` (the parser and ``main``) and :mod:`dicomnp.cli._commands`
+(the commands) both import from here, so that neither imports the other's
+helpers. Only the standard library is loaded at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = [
+    "EXIT_DATA",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_LOSSY",
+    "EXIT_MISSING",
+    "EXIT_OK",
+    "EXIT_OUTPUT",
+    "EXIT_USAGE",
+    "UsageError",
+    "existing_path",
+    "exit_code_of",
+    "one_line",
+    "print_json",
+    "progress_bar",
+    "report_error",
+]
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_LOSSY = 3
+EXIT_MISSING = 4
+EXIT_OUTPUT = 5
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as written (exit code 2)."""
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` on one line, cut to about ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def report_error(message: str, stream: TextIO | None = None) -> None:
+    """Write ``dicomnp: error: <message>`` as one line on ``stream`` (standard error)."""
+    (stream or sys.stderr).write(f"dicomnp: error: {one_line(message, 2000)}\n")
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code of the command that failed with ``exc`` (see :mod:`dicomnp.cli`)."""
+    from ..errors import LossyDataError
+    from ._output import OutputError
+
+    if isinstance(exc, LossyDataError):
+        return EXIT_LOSSY
+    if isinstance(exc, OutputError):
+        return EXIT_MISSING if exc.missing_package else EXIT_OUTPUT
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, OSError):
+        return EXIT_OUTPUT
+    return EXIT_DATA
+
+
+def progress_bar(quiet: bool, description: str) -> Any:
+    """A function wrapping an iterable in a tqdm bar on a terminal; None otherwise.
+
+    Silent when ``quiet``, when standard error is not a terminal, or when tqdm
+    (the ``progress`` extra) is not installed.
+    """
+    import importlib.util
+
+    if quiet or not sys.stderr.isatty() or importlib.util.find_spec("tqdm") is None:
+        return None
+    from tqdm import tqdm
+
+    def wrap(items: Iterable[Any]) -> Iterable[Any]:
+        bar: Iterable[Any] = tqdm(
+            items, desc=description, unit="stack", leave=False, file=sys.stderr
+        )
+        return bar
+
+    return wrap
+
+
+def print_json(document: Any) -> None:
+    """Print ``document`` as indented JSON on standard output."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def existing_path(text: str) -> Path:
+    """``text`` as a path that exists, else a UsageError."""
+    path = Path(text)
+    if not os.path.exists(path):
+        raise UsageError(f"{text}: no such file or folder")
+    return path

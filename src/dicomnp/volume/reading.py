@@ -1,0 +1,74 @@
+"""Reading the slice headers of one source: a classic image or an enhanced multi-frame one.
+
+:func:`read_headers` opens a source without its pixel bytes and returns one
+:class:`~dicomnp.volume.headers.SliceHeader` per frame that could become a
+slice of a volume: the header read from the top level of the data set
+(:mod:`dicomnp.volume.headers`) for a classic single-frame image, one per frame
+from the functional groups (:mod:`dicomnp.volume.enhanced`) for an enhanced
+multi-frame image. Both modules are used from here, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from .._attributes import as_dataset
+from .._source import SourceLike, open_source
+from ..decode import PixelInfo
+from .enhanced import frame_headers
+from .headers import ParsedSource, SliceHeader, base_header
+
+__all__ = ["read_headers", "read_source"]
+
+
+def read_headers(source: SourceLike) -> list[SliceHeader]:
+    """Return the slice headers of ``source``: one per frame that can be a slice.
+
+    The pixel bytes are not read.
+
+    Parameters
+    ----------
+    source : path, file object, bytes or pydicom.Dataset
+        One DICOM image.
+
+    Returns
+    -------
+    list of SliceHeader
+        One entry for a single-frame image; one per frame for an enhanced
+        multi-frame image, in frame order.
+
+    Raises
+    ------
+    NotDicomError, NoPixelDataError, InvalidPixelMetadataError
+        The source is not a DICOM image dicomnp can read.
+    GeometryError
+        A geometry attribute is malformed.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> header, = read_headers(ct_slice(position=(0.0, 0.0, 5.0)))
+    >>> header.position, header.pixel_spacing, header.dtype
+    ((0.0, 0.0, 5.0), (0.5, 0.5), 'int16')
+    """
+    return read_source(source)[0]
+
+
+def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
+    """:func:`read_headers`, and what was parsed to find them."""
+    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
+    with open_source(source) as opened:
+        dataset = opened.dataset
+        info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
+        base = base_header(dataset, info, opened.name, source, opened.syntax.uid)
+        parsed = ParsedSource(
+            name=opened.name,
+            dataset=dataset,
+            syntax=opened.syntax,
+            pixel=opened.pixel,
+            info=info,
+            path=opened.path,
+        )
+    if start is not None:
+        source.seek(start)  # type: ignore[union-attr]
+    if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
+        return frame_headers(as_dataset(dataset), base), parsed
+    return [base], parsed
