@@ -16,12 +16,12 @@ import pytest
 from dicomnp._writer import (
     Converted,
     Format,
-    OutputError,
     output_names,
     replacing,
     stack_label,
     write,
 )
+from dicomnp.errors import OutputError
 
 
 def _converted(fill: int = 7, mask: bool = False) -> Converted:

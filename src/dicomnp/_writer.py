@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import OutputError
+
 __all__ = [
     "FORMATS",
     "Converted",
     "Format",
-    "OutputError",
     "format_of",
     "header_json",
     "mask_path",
@@ -53,14 +54,6 @@ __all__ = [
     "strip_format",
     "write",
 ]
-
-
-class OutputError(Exception):
-    """The output cannot be written: it exists, its folder is missing, or a package is."""
-
-    def __init__(self, message: str, *, missing_package: bool = False) -> None:
-        super().__init__(message)
-        self.missing_package = missing_package
 
 
 class Format(str, Enum):

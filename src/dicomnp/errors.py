@@ -34,6 +34,7 @@ __all__ = [
     "MultipleVolumesError",
     "NoPixelDataError",
     "NotDicomError",
+    "OutputError",
     "OutputTooLargeError",
     "SeriesError",
     "ShearedStackError",
@@ -589,3 +590,24 @@ class WorkerDied(DicomNumpyError):
     >>> str(WorkerDied("a decoding process ended unexpectedly (exit code -11)", path="a.dcm"))
     'a.dcm: a decoding process ended unexpectedly (exit code -11)'
     """
+
+
+class OutputError(DicomNumpyError):
+    """An output cannot be written: it exists, its folder is missing, or a package it needs is.
+
+    Raised by the writer of ``dicomnp convert`` and :func:`dicomnp.convert_tree`.
+
+    Attributes
+    ----------
+    missing_package : bool
+        The output needs a package that is not installed (nibabel for NIfTI).
+
+    Examples
+    --------
+    >>> from dicomnp.errors import OutputError
+    >>> error = OutputError("out/ct.npy exists; pass --force to replace it")
+    >>> str(error), error.missing_package
+    ('out/ct.npy exists; pass --force to replace it', False)
+    """
+
+    missing_package: bool = False

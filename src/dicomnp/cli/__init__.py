@@ -181,9 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         from ..errors import DicomNumpyError
-        from ._output import OutputError
 
-        known = (DicomNumpyError, OutputError, UsageError, OSError)
+        known = (DicomNumpyError, UsageError, OSError)
         if isinstance(exc, known):
             report_error(str(exc) if not isinstance(exc, OSError) else _os_message(exc))
             return exit_code_of(exc)

@@ -12,14 +12,13 @@ from .. import __version__
 from .._api import read
 from .._writer import (
     Converted,
-    OutputError,
     format_of,
     nibabel_available,
     output_names,
     strip_format,
     write,
 )
-from ..errors import DicomNumpyError
+from ..errors import DicomNumpyError, OutputError
 from ..volume import Stack, combine_series
 from ..volume.series import SeriesCatalog
 from ._catalog import (

@@ -59,8 +59,7 @@ def report_error(message: str, stream: TextIO | None = None) -> None:
 
 def exit_code_of(exc: BaseException) -> int:
     """The exit code of the command that failed with ``exc`` (see :mod:`dicomnp.cli`)."""
-    from ..errors import LossyDataError
-    from ._output import OutputError
+    from ..errors import LossyDataError, OutputError
 
     if isinstance(exc, LossyDataError):
         return EXIT_LOSSY
