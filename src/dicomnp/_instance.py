@@ -100,14 +100,7 @@ class PreparedInstance:
         decoder = open_frames(opened)
         self.indices = select_frames(frames, decoder.frame_count, opened.name)
         self.frame_axis = keeps_frame_axis(frames, decoder.frame_count)
-        self.renderer = FrameRenderer(
-            decoder,
-            opened.dataset,
-            self.indices,
-            options,
-            little_endian=opened.syntax.little_endian,
-            name=opened.name,
-        )
+        self.renderer = FrameRenderer.of_source(opened, self.indices, options, decoder)
         self.plan: RenderPlan = self.renderer.plan
         # Refused from the header, before anything is decoded or allocated.
         plan = self.plan

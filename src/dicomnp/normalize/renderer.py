@@ -82,11 +82,15 @@ class FrameRenderer:
 
     @classmethod
     def of_source(
-        cls, opened: OpenSource, frames: tuple[int, ...], options: RenderOptions
+        cls,
+        opened: OpenSource,
+        frames: tuple[int, ...],
+        options: RenderOptions,
+        decoder: FrameDecoder | None = None,
     ) -> FrameRenderer:
-        """The renderer of ``frames`` of an opened source, with a decoder of its own."""
+        """The renderer of ``frames`` of an opened source, over ``decoder`` or a new one."""
         return cls(
-            open_frames(opened),
+            open_frames(opened) if decoder is None else decoder,
             opened.dataset,
             frames,
             options,

@@ -230,14 +230,7 @@ def _renderer(
 ) -> FrameRenderer:
     decoder = open_frames(opened)
     _check_unchanged(job, decoder)
-    renderer = FrameRenderer(
-        decoder,
-        opened.dataset,
-        job.frames,
-        options,
-        little_endian=opened.syntax.little_endian,
-        name=opened.name,
-    )
+    renderer = FrameRenderer.of_source(opened, job.frames, options, decoder)
     planned = renderer.plan.dtype
     widened = options.values is Values.MODALITY and (planned.kind != "f" or dtype.kind == "f")
     if planned != dtype and not widened:  # series_dtype chose a dtype that holds the slice
