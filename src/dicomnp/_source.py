@@ -243,7 +243,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     """Open ``source`` and yield its header and the location of its pixel bytes.
 
     Files opened here are closed when the context ends; file objects passed in
-    are left open. Nothing is ever written.
+    are left open, at the position they were found at. Nothing is ever written.
 
     Raises
     ------
@@ -267,7 +267,13 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield _from_file(io.BytesIO(source), name, buffered=True)
     elif hasattr(source, "read") and hasattr(source, "seek"):
-        yield _from_file(cast(BinaryIO, source), name)
+        given = cast(BinaryIO, source)
+        start = given.tell()
+        try:
+            yield _from_file(given, name)
+        finally:
+            if not getattr(given, "closed", False):
+                given.seek(start)  # the caller's file, where it was found
     else:
         raise TypeError(
             "source must be a path, a binary file object, bytes or a pydicom Dataset, "
