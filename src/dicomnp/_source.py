@@ -23,7 +23,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from ._attributes import Attributes, HeadAttributes, as_dataset
+from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
 from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
@@ -338,7 +338,7 @@ def _check_dataset(dataset: Dataset, name: str) -> None:
             continue
         try:
             element = dataset[tag]
-        except Exception as exc:  # pydicom raises many types for malformed values
+        except UNREADABLE as exc:  # pydicom converts on access and may fail
             raise InvalidPixelMetadataError(
                 f"the element cannot be read: {exc}", path=name, tag=int(tag)
             ) from exc
