@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
 import pickle
 import struct
@@ -25,9 +26,10 @@ from pydicom.uid import (
 
 import dicomnp
 from dicomnp import _source
-from dicomnp._attributes import HeadAttributes, as_dataset
+from dicomnp._attributes import HeadAttributes, as_dataset, items, optional, required
 from dicomnp._head import HeadTooShort, locate_elements
 from dicomnp._syntaxes import lookup
+from dicomnp.errors import InvalidLutError
 from support.build import image_dataset, swap_words, to_bytes
 from support.corpus import file_params, manifest, path_of
 
@@ -417,3 +419,91 @@ def test_a_corpus_file_read_from_its_path_equals_it_read_by_pydicom(
         return
     np.testing.assert_array_equal(walked.array, by_pydicom.array)
     assert walked.header == by_pydicom.header
+
+
+# One attribute read under a named policy: required refuses, optional logs and ignores
+
+
+class _Unreadable:
+    """Attributes whose every value raises, as pydicom does for a malformed one."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def get(self, key: str | int, default: Any = None, /) -> Any:
+        raise self.error
+
+    def __contains__(self, key: str | int, /) -> bool:
+        return True
+
+
+def test_required_gives_the_value_converted_or_the_default_when_absent() -> None:
+    dataset = _ct()
+    assert required(dataset, "Rows", "a.dcm", int) == 8
+    assert required(dataset, "RescaleType", "a.dcm") == "HU"
+    assert required(dataset, "NumberOfFrames", "a.dcm", int, default=1) == 1
+    dataset.StudyDescription = ""
+    assert required(dataset, "StudyDescription", "a.dcm", default=None) is None
+
+
+def test_required_refuses_an_absent_value_naming_the_file_and_the_tag() -> None:
+    with pytest.raises(dicomnp.InvalidPixelMetadataError) as raised:
+        required(_ct(), "NumberOfFrames", "a.dcm", int)
+    assert (raised.value.path, raised.value.tag) == ("a.dcm", 0x00280008)
+    assert str(raised.value) == "a.dcm: (0028,0008): NumberOfFrames is missing or empty"
+
+
+def test_required_refuses_a_value_it_cannot_convert_naming_the_value() -> None:
+    with pytest.raises(dicomnp.InvalidPixelMetadataError) as raised:
+        required(_ct(), "RescaleType", "a.dcm", float, what="a number")
+    assert str(raised.value) == "a.dcm: (0028,1054): RescaleType is not a number: 'HU'"
+    assert isinstance(raised.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [NotImplementedError("Unknown Value Representation 'ES'"), KeyError("VR"), struct.error("x")],
+)
+def test_required_refuses_a_value_pydicom_cannot_read(error: Exception) -> None:
+    with pytest.raises(dicomnp.InvalidLutError) as raised:
+        required(
+            _Unreadable(error), "RedPaletteColorLookupTableData", "a.dcm", error=InvalidLutError
+        )
+    assert raised.value.tag == 0x00281201
+    assert "RedPaletteColorLookupTableData cannot be read" in str(raised.value)
+    assert raised.value.__cause__ is error
+
+
+def test_optional_reads_an_unusable_value_as_absent_and_logs_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="dicomnp._attributes"):
+        assert optional(_ct(), "RescaleType", "a.dcm") == "HU"
+        assert optional(_ct(), "EchoTime", "a.dcm", float) is None
+        assert not caplog.records  # an absent value is not worth a word
+        assert optional(_ct(), "RescaleType", "a.dcm", float) is None
+        assert optional(_Unreadable(ValueError("bad DS")), "SliceThickness", "a.dcm") is None
+    assert [record.getMessage() for record in caplog.records] == [
+        "a.dcm: RescaleType 'HU' cannot be used (could not convert string to float: 'HU'); ignored",
+        "a.dcm: SliceThickness cannot be read (bad DS); ignored",
+    ]
+
+
+def test_only_what_pydicom_raises_for_a_malformed_value_is_caught() -> None:
+    with pytest.raises(AssertionError):
+        optional(_Unreadable(AssertionError()), "Modality", "a.dcm")
+    with pytest.raises(MemoryError):
+        required(_Unreadable(MemoryError()), "Modality", "a.dcm", default=None)
+
+
+def test_items_are_those_of_a_sequence_and_none_otherwise() -> None:
+    dataset = _ct()
+    inner = Dataset()
+    inner.PixelSpacing = [0.5, 0.5]
+    group = Dataset()
+    group.PixelMeasuresSequence = [inner]
+    dataset.SharedFunctionalGroupsSequence = [group]
+    assert items(dataset, "SharedFunctionalGroupsSequence", "a.dcm") == [group]
+    assert items(dataset, "PerFrameFunctionalGroupsSequence", "a.dcm") == []
+    assert items(dataset, "RescaleType", "a.dcm") == []  # not a sequence
+    assert items(_Unreadable(OSError("cut short")), "VOILUTSequence", "a.dcm") == []

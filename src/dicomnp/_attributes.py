@@ -9,22 +9,46 @@ a few microseconds and exactly as pydicom would, and builds the pydicom
 Dataset only when it is asked for anything else (sequences, a tag's element,
 text in a character set other than ASCII's supersets, values pydicom would
 repair or refuse). What is not converted here is converted by pydicom.
+
+The layers read one attribute with :func:`required` or :func:`optional`, the
+two policies for a value that cannot be used: ``required`` refuses it with an
+:class:`~dicomnp.errors.InvalidPixelMetadataError` naming the file, the tag
+and the value; ``optional`` logs why and reads it as absent. Both treat an
+empty value as absent, and both catch what pydicom raises when it converts a
+malformed value on access (:data:`UNREADABLE`), here and nowhere else.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import struct
 from collections.abc import Callable
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, Protocol, TypeVar, overload
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.sequence import Sequence as DicomSequence
 
 from ._head import ElementTable, Located
+from .errors import InvalidPixelMetadataError
 
-__all__ = ["Attributes", "HeadAttributes", "as_dataset"]
+__all__ = [
+    "UNREADABLE",
+    "Attributes",
+    "HeadAttributes",
+    "as_dataset",
+    "items",
+    "optional",
+    "required",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Attributes(Protocol):
@@ -244,3 +268,210 @@ def as_dataset(attributes: Attributes) -> Dataset:
         return attributes.dataset
     assert isinstance(attributes, Dataset)
     return attributes
+
+
+UNREADABLE: tuple[type[Exception], ...] = (
+    ArithmeticError,  # a number too large for its type
+    AttributeError,  # a value of another type where a data set is expected
+    EOFError,
+    LookupError,  # an unknown VR or character set (KeyError), an item past the end
+    NotImplementedError,  # a VR pydicom does not know
+    OSError,  # a sequence cut short
+    RecursionError,  # sequences nested without end
+    TypeError,
+    ValueError,  # a malformed number, text that cannot be decoded
+    Warning,  # pydicom's warning of an invalid value, when warnings are errors
+    struct.error,
+    BytesLengthException,  # a length that does not fit the VR
+    InvalidDicomError,
+)
+"""What pydicom raises when it converts a malformed value on access."""
+
+_NOT_CONVERTED = (ArithmeticError, LookupError, TypeError, ValueError)
+"""What a conversion of a value read raises when the value is malformed (or empty)."""
+
+
+class _Required(Enum):
+    """No default: an absent value is refused."""
+
+    TOKEN = 0
+
+
+_REFUSED = _Required.TOKEN
+
+
+def _where(name: str) -> str:
+    return f"{name}: " if name else ""
+
+
+@overload
+def required(
+    attributes: Attributes,
+    keyword: str,
+    name: str,
+    convert: None = None,
+    *,
+    default: Any = ...,
+    what: str = ...,
+    error: type[InvalidPixelMetadataError] = ...,
+) -> Any: ...
+
+
+@overload
+def required(
+    attributes: Attributes,
+    keyword: str,
+    name: str,
+    convert: Callable[[Any], T],
+    *,
+    default: T = ...,
+    what: str = ...,
+    error: type[InvalidPixelMetadataError] = ...,
+) -> T: ...
+
+
+def required(
+    attributes: Attributes,
+    keyword: str,
+    name: str,
+    convert: Callable[[Any], Any] | None = None,
+    *,
+    default: Any = _REFUSED,
+    what: str = "valid",
+    error: type[InvalidPixelMetadataError] = InvalidPixelMetadataError,
+) -> Any:
+    """The value of ``keyword``, converted; a value that cannot be used is refused.
+
+    Parameters
+    ----------
+    attributes : Attributes
+        The data set or item to read from.
+    keyword : str
+        The attribute's keyword, e.g. ``"Rows"``.
+    name : str
+        The source, for messages.
+    convert : callable, optional
+        Applied to the value when present; a TypeError, ValueError,
+        ArithmeticError or LookupError it raises means the value is malformed.
+    default : optional
+        Returned, unconverted, when the attribute is absent or empty. Without
+        it an absent attribute is refused.
+    what : str
+        What the converted value is, for the message when ``convert`` fails:
+        ``"an integer"`` gives "Rows is not an integer: 'abc'".
+    error : type
+        The error raised: InvalidPixelMetadataError or a subclass of it.
+
+    Raises
+    ------
+    InvalidPixelMetadataError
+        (or ``error``) naming the file, the attribute's tag and the value: the
+        value cannot be read, cannot be converted, or is absent without a default.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> dataset = ct_slice()
+    >>> required(dataset, "Rows", "x.dcm", int)
+    64
+    >>> required(dataset, "NumberOfFrames", "x.dcm", int, default=1)
+    1
+    >>> required(dataset, "Modality", "x.dcm", int, what="an integer")
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.InvalidPixelMetadataError: x.dcm: (0008,0060): Modality is not an integer: 'CT'
+    """
+    try:
+        value = attributes.get(keyword)
+    except UNREADABLE as exc:  # pydicom converts on access and may fail
+        raise error(
+            f"{keyword} cannot be read: {exc}", path=name, tag=tag_for_keyword(keyword)
+        ) from exc
+    if value is None or value == "":  # absent or empty
+        if default is _REFUSED:
+            raise error(f"{keyword} is missing or empty", path=name, tag=tag_for_keyword(keyword))
+        return default
+    if convert is None:
+        return value
+    try:
+        return convert(value)
+    except _NOT_CONVERTED as exc:
+        raise error(
+            f"{keyword} is not {what}: {value!r}", path=name, tag=tag_for_keyword(keyword)
+        ) from exc
+
+
+@overload
+def optional(attributes: Attributes, keyword: str, name: str, convert: None = None) -> Any: ...
+
+
+@overload
+def optional(
+    attributes: Attributes, keyword: str, name: str, convert: Callable[[Any], T]
+) -> T | None: ...
+
+
+def optional(
+    attributes: Attributes,
+    keyword: str,
+    name: str,
+    convert: Callable[[Any], Any] | None = None,
+) -> Any:
+    """The value of ``keyword``, converted; None when absent, empty or unusable.
+
+    A value that cannot be read or converted is logged (at INFO, with why)
+    and read as absent.
+
+    Parameters
+    ----------
+    attributes : Attributes
+        The data set or item to read from.
+    keyword : str
+        The attribute's keyword, e.g. ``"SOPInstanceUID"``.
+    name : str
+        The source, for the log; may be empty.
+    convert : callable, optional
+        Applied to the value when present; a TypeError, ValueError,
+        ArithmeticError or LookupError it raises means the value is malformed.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> dataset = ct_slice()
+    >>> optional(dataset, "Modality", "x.dcm"), optional(dataset, "Modality", "x.dcm", int)
+    ('CT', None)
+    >>> optional(dataset, "EchoTime", "x.dcm", float) is None
+    True
+    """
+    try:
+        value = attributes.get(keyword)
+    except UNREADABLE as exc:  # pydicom converts on access and may fail
+        logger.info("%s%s cannot be read (%s); ignored", _where(name), keyword, exc)
+        return None
+    if value is None or value == "":  # absent or empty
+        return None
+    if convert is None:
+        return value
+    try:
+        return convert(value)
+    except _NOT_CONVERTED as exc:
+        logger.info("%s%s %r cannot be used (%s); ignored", _where(name), keyword, value, exc)
+        return None
+
+
+def items(attributes: Attributes, keyword: str, name: str) -> list[Any]:
+    """The items of the sequence ``keyword``; none when absent, unreadable or not a sequence.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> items(ct_slice(), "PerFrameFunctionalGroupsSequence", "x.dcm")
+    []
+    """
+    value = optional(attributes, keyword, name)
+    if value is None:
+        return []
+    if not isinstance(value, DicomSequence):
+        logger.info("%s%s is not a sequence; ignored", _where(name), keyword)
+        return []
+    return list(value)

@@ -23,7 +23,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from ._attributes import Attributes, HeadAttributes, as_dataset
+from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
 from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
@@ -243,7 +243,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     """Open ``source`` and yield its header and the location of its pixel bytes.
 
     Files opened here are closed when the context ends; file objects passed in
-    are left open. Nothing is ever written.
+    are left open, at the position they were found at. Nothing is ever written.
 
     Raises
     ------
@@ -267,7 +267,13 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield _from_file(io.BytesIO(source), name, buffered=True)
     elif hasattr(source, "read") and hasattr(source, "seek"):
-        yield _from_file(cast(BinaryIO, source), name)
+        given = cast(BinaryIO, source)
+        start = given.tell()
+        try:
+            yield _from_file(given, name)
+        finally:
+            if not getattr(given, "closed", False):
+                given.seek(start)  # the caller's file, where it was found
     else:
         raise TypeError(
             "source must be a path, a binary file object, bytes or a pydicom Dataset, "
@@ -332,7 +338,7 @@ def _check_dataset(dataset: Dataset, name: str) -> None:
             continue
         try:
             element = dataset[tag]
-        except Exception as exc:  # pydicom raises many types for malformed values
+        except UNREADABLE as exc:  # pydicom converts on access and may fail
             raise InvalidPixelMetadataError(
                 f"the element cannot be read: {exc}", path=name, tag=int(tag)
             ) from exc

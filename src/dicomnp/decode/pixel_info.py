@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._attributes import Attributes
+from .._attributes import Attributes, required
 from .._source import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PixelElement
 from ..errors import (
     InvalidPixelMetadataError,
@@ -42,38 +42,19 @@ _COLOUR = frozenset(
 _RETIRED_FOUR_SAMPLE = frozenset({"ARGB", "CMYK", "HSV"})
 
 
-def _attribute(dataset: Attributes, keyword: str, name: str) -> Any:
-    """Return the value of ``keyword``, or None when absent or empty."""
-    try:
-        value = dataset.get(keyword)
-    except Exception as exc:  # pydicom converts on access and may fail
-        raise InvalidPixelMetadataError(
-            f"{keyword} cannot be read: {exc}", path=name, tag=_TAGS.get(keyword)
-        ) from exc
-    if value is None or value == "":
-        return None
-    return value
+def _whole(value: Any) -> int:
+    """``value`` as an int: a ValueError unless it is a whole number (or a string of one)."""
+    number = int(value)
+    if number != value and not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a whole number")
+    return number
 
 
 def _integer(dataset: Attributes, keyword: str, name: str, default: int | None = None) -> int:
-    value = _attribute(dataset, keyword, name)
-    if value is None:
-        if default is None:
-            raise InvalidPixelMetadataError(
-                f"{keyword} is missing or empty", path=name, tag=_TAGS[keyword]
-            )
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidPixelMetadataError(
-            f"{keyword} is not an integer: {value!r}", path=name, tag=_TAGS[keyword]
-        ) from exc
-    if number != value and not isinstance(value, str):
-        raise InvalidPixelMetadataError(
-            f"{keyword} is not an integer: {value!r}", path=name, tag=_TAGS[keyword]
-        )
-    return number
+    """``keyword`` as an int; ``default`` when absent; refused when absent without one."""
+    if default is None:
+        return required(dataset, keyword, name, _whole, what="an integer")
+    return required(dataset, keyword, name, _whole, default=default, what="an integer")
 
 
 @dataclass(frozen=True)
@@ -156,14 +137,7 @@ class PixelInfo:
             representation = _integer(dataset, "PixelRepresentation", name, default=0)
             cls._check_bits(allocated, stored, high, representation, name)
         samples = _integer(dataset, "SamplesPerPixel", name, default=1)
-        photometric = _attribute(dataset, "PhotometricInterpretation", name)
-        if photometric is None:
-            raise InvalidPixelMetadataError(
-                "PhotometricInterpretation is missing",
-                path=name,
-                tag=_TAGS["PhotometricInterpretation"],
-            )
-        photometric = str(photometric).strip().upper()
+        photometric = required(dataset, "PhotometricInterpretation", name, str).strip().upper()
         cls._check_samples(samples, photometric, allocated, name)
         planar = 0
         if samples > 1:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._attributes import Attributes
+from .._attributes import Attributes, items, optional
 from .._syntaxes import TransferSyntax
 from .colour import ColourConversion
 from .lossy import LossyAssessment
@@ -59,27 +59,23 @@ def _one_or_list(items: list[Any]) -> Any:
     return first if all(item == first for item in items) else items
 
 
-def _numbers(dataset: Attributes, keyword: str, frame: int) -> list[float] | float | None:
+def _numbers(
+    dataset: Attributes, keyword: str, frame: int, name: str
+) -> list[float] | float | None:
     """A DS attribute from the top level, else from the Pixel Measures functional group."""
     holders: list[Any] = [dataset]
     for sequence, index in (
         ("SharedFunctionalGroupsSequence", 0),
         ("PerFrameFunctionalGroupsSequence", frame),
     ):
-        try:
-            groups = dataset.get(sequence)
-            holder = groups[index] if groups and index < len(groups) else None
-            measures = holder.get("PixelMeasuresSequence") if holder is not None else None
-            if measures:
-                holders.append(measures[0])
-        except Exception:  # malformed functional groups: treat as absent
-            logger.info("functional group %s cannot be read; ignored", sequence)
+        groups = items(dataset, sequence, name)
+        holder = groups[index] if index < len(groups) else None
+        measures = items(holder, "PixelMeasuresSequence", name) if holder is not None else []
+        if measures:
+            holders.append(measures[0])
     for holder in holders:
-        try:
-            value = holder.get(keyword)
-        except Exception:
-            value = None
-        if value in (None, ""):
+        value = optional(holder, keyword, name)
+        if value is None:
             continue
         try:
             if isinstance(value, (str, int, float)):
@@ -91,12 +87,9 @@ def _numbers(dataset: Attributes, keyword: str, frame: int) -> list[float] | flo
     return None
 
 
-def _text(dataset: Attributes, keyword: str) -> str | None:
-    try:
-        value = dataset.get(keyword)
-    except Exception:
-        return None
-    return str(value) if value not in (None, "") else None
+def _text(dataset: Attributes, keyword: str, name: str) -> str | None:
+    value = optional(dataset, keyword, name)
+    return None if value is None else str(value)
 
 
 def _converted_from(plan: RenderPlan) -> str | None:
@@ -278,7 +271,7 @@ def build_header(
     first = plan.frames[0] if plan.frames else 0
     rescales = plan.rescales if plan.kind is Kind.GREY else []
     present = [rescale for rescale in rescales if rescale.present]
-    uid = _text(dataset, "SOPInstanceUID")
+    uid = _text(dataset, "SOPInstanceUID", name)
     header: dict[str, Any] = {
         "media_type": MEDIA_TYPE,
         "shape": list(shape),
@@ -323,12 +316,12 @@ def build_header(
         "lossy_ratios": list(lossy.ratios),
         "transfer_syntax": syntax.uid,
         "transfer_syntax_name": syntax.name,
-        "pixel_spacing": _numbers(dataset, "PixelSpacing", first),
-        "imager_pixel_spacing": _numbers(dataset, "ImagerPixelSpacing", first),
-        "slice_thickness": _numbers(dataset, "SliceThickness", first),
-        "spacing_between_slices": _numbers(dataset, "SpacingBetweenSlices", first),
+        "pixel_spacing": _numbers(dataset, "PixelSpacing", first, name),
+        "imager_pixel_spacing": _numbers(dataset, "ImagerPixelSpacing", first, name),
+        "slice_thickness": _numbers(dataset, "SliceThickness", first, name),
+        "spacing_between_slices": _numbers(dataset, "SpacingBetweenSlices", first, name),
         "sop_instance_uids": [uid] if uid else [],
-        "presentation_lut_shape": _text(dataset, "PresentationLUTShape"),
-        "dose_grid_scaling": _numbers(dataset, "DoseGridScaling", first),
+        "presentation_lut_shape": _text(dataset, "PresentationLUTShape", name),
+        "dose_grid_scaling": _numbers(dataset, "DoseGridScaling", first, name),
     }
     return {key: _plain(value) for key, value in header.items()}

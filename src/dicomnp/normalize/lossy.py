@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .._attributes import Attributes
+from .._attributes import Attributes, optional
 from .._syntaxes import Lossiness, TransferSyntax
 from ..errors import LossyDataError
 
@@ -52,6 +52,10 @@ class LossyAssessment:
     ratios: tuple[float, ...]
 
 
+def _stripped(value: Any) -> str:
+    return str(value).strip()
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -71,14 +75,6 @@ def _numbers(value: Any) -> tuple[float, ...]:
         except ValueError:
             logger.info("Lossy Image Compression Ratio %r is not a number; ignored", item)
     return tuple(numbers)
-
-
-def _get(dataset: Attributes, keyword: str) -> Any:
-    try:
-        return dataset.get(keyword)
-    except Exception:  # pydicom converts on access and may fail on malformed values
-        logger.info("%s cannot be read; ignored for the lossy decision", keyword)
-        return None
 
 
 def assess_lossy(dataset: Attributes, syntax: TransferSyntax) -> LossyAssessment:
@@ -108,10 +104,9 @@ def assess_lossy(dataset: Attributes, syntax: TransferSyntax) -> LossyAssessment
     >>> assess_lossy(dataset, lookup("1.2.840.10008.1.2.1")).lossy
     True
     """
-    raw_flag = _get(dataset, "LossyImageCompression")
-    flag = str(raw_flag).strip() if raw_flag not in (None, "") else None
-    methods = _strings(_get(dataset, "LossyImageCompressionMethod"))
-    ratios = _numbers(_get(dataset, "LossyImageCompressionRatio"))
+    flag = optional(dataset, "LossyImageCompression", "", _stripped)
+    methods = _strings(optional(dataset, "LossyImageCompressionMethod", ""))
+    ratios = _numbers(optional(dataset, "LossyImageCompressionRatio", ""))
     named = f"transfer syntax {syntax.name} ({syntax.uid})"
     evidence: list[str] = []
     lossy = False
@@ -160,7 +155,7 @@ def refuse_lossy(
     """
     if not assessment.lossy:
         return
-    uid = _get(dataset, "SOPInstanceUID")
+    uid = optional(dataset, "SOPInstanceUID", name)
     instance = f"instance {uid}" if uid else "the instance"
     raise LossyDataError(
         f"{instance} cannot be provided as image/numpy: its pixel data are lossy "

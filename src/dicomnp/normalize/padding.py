@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._attributes import Attributes
+from .._attributes import Attributes, optional
 
 __all__ = ["PaddingSpec", "read_padding"]
 
@@ -109,14 +109,6 @@ def _float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _element_value(dataset: Attributes, keyword: str) -> Any:
-    try:
-        return dataset.get(keyword)
-    except Exception:  # pydicom converts on access and may fail
-        logger.info("%s cannot be read; ignored", keyword)
-        return None
-
-
 def read_padding(
     dataset: Attributes,
     *,
@@ -156,16 +148,16 @@ def read_padding(
     PaddingSpec(value=-2000, range_limit=None, outside_bits_stored=False)
     """
     keywords = {0: _INTEGER_KEYWORDS, 32: _FLOAT_KEYWORDS, 64: _DOUBLE_KEYWORDS}[float_data]
-    raw_value = _element_value(dataset, keywords[0])
-    if raw_value is None or raw_value == b"" or raw_value == "":
+    raw_value = optional(dataset, keywords[0], name)
+    if raw_value is None or raw_value == b"":
         return None
     if samples_per_pixel != 1:
         logger.info("%s: pixel padding is ignored for a three-sample image", name)
         return None
-    raw_limit = _element_value(dataset, keywords[1])
+    raw_limit = optional(dataset, keywords[1], name)
     if float_data:
         value = _float(raw_value)
-        limit = _float(raw_limit) if raw_limit not in (None, b"", "") else None
+        limit = _float(raw_limit) if raw_limit not in (None, b"") else None
         if value is None:
             logger.info("%s: the float pixel padding value is unusable; ignored", name)
             return None
@@ -175,7 +167,7 @@ def read_padding(
         logger.info("%s: Pixel Padding Value %r is unusable; ignored", name, raw_value)
         return None
     range_limit = None
-    if raw_limit not in (None, b"", ""):
+    if raw_limit not in (None, b""):
         range_limit = _word(raw_limit, signed=signed, little_endian=little_endian)
     low_bound = -(1 << (bits_stored - 1)) if signed else 0
     high_bound = (1 << (bits_stored - 1)) - 1 if signed else (1 << bits_stored) - 1

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._attributes import Attributes
+from .._attributes import Attributes, required
 from ..errors import InvalidLutError
 from .lut import Lut, expand_segmented, read_descriptor, read_table
 
@@ -132,7 +132,7 @@ def _read_one(
 ) -> Lut:
     what = f"{colour.lower()} palette"
     descriptor_tag = _DESCRIPTOR_TAGS[colour]
-    descriptor = _value(dataset, descriptor_tag)
+    descriptor = _value(dataset, f"{colour}PaletteColorLookupTableDescriptor", name)
     if descriptor is None:
         raise InvalidLutError(
             f"PALETTE COLOR needs the {colour} Palette Color Lookup Table Descriptor",
@@ -147,7 +147,7 @@ def _read_one(
         name=name,
         tag=descriptor_tag,
     )
-    plain = _value(dataset, _DATA_TAGS[colour])
+    plain = _value(dataset, f"{colour}PaletteColorLookupTableData", name)
     if plain is not None:
         table, bits = read_table(
             plain,
@@ -159,7 +159,7 @@ def _read_one(
             tag=_DATA_TAGS[colour],
         )
         return Lut(table, first, bits)
-    segmented = _value(dataset, _SEGMENTED_TAGS[colour])
+    segmented = _value(dataset, f"Segmented{colour}PaletteColorLookupTableData", name)
     if segmented is not None:
         table, bits = expand_segmented(
             segmented,
@@ -178,13 +178,9 @@ def _read_one(
     )
 
 
-def _value(dataset: Attributes, tag: int) -> Any:
-    """The value of ``tag``, or None when absent or empty."""
-    try:
-        element = dataset.get(tag)
-        value = None if element is None else element.value
-    except Exception as exc:  # pydicom converts on access and may fail
-        raise InvalidLutError(f"the palette cannot be read: {exc}", path=None, tag=tag) from exc
-    if value is None or (isinstance(value, (bytes, str, list)) and len(value) == 0):
+def _value(dataset: Attributes, keyword: str, name: str) -> Any:
+    """The value of ``keyword``, or None when absent or empty; InvalidLutError when unreadable."""
+    value = required(dataset, keyword, name, default=None, error=InvalidLutError)
+    if isinstance(value, (bytes, list)) and len(value) == 0:
         return None
     return value

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._attributes import Attributes
-from ..errors import InvalidLutError, InvalidPixelMetadataError
+from .._attributes import Attributes, items, required
+from ..errors import InvalidLutError
 from .lut import Lut, read_descriptor, read_table
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MODALITY_LUT_SEQUENCE = 0x00283000
 _PIXEL_VALUE_TRANSFORMATION = "PixelValueTransformationSequence"
 
 
@@ -125,54 +124,47 @@ class Rescale:
         return (min(ends), max(ends))
 
 
-def _number(value: Any, keyword: str, name: str) -> float:
+def _number(value: Any) -> float:
+    """The (first) value as a finite float; a ValueError otherwise."""
     if isinstance(value, (list, tuple)) or (
         hasattr(value, "__len__") and not isinstance(value, str) and hasattr(value, "__getitem__")
     ):
         value = value[0]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidPixelMetadataError(
-            f"{keyword} is not a number: {value!r}", path=name
-        ) from None
+    number = float(value)
     if not math.isfinite(number):
-        raise InvalidPixelMetadataError(f"{keyword} is not finite: {value!r}", path=name)
+        raise ValueError(f"{number} is not finite")
     return number
 
 
 def _rescale_in(item: Attributes, name: str) -> Rescale | None:
     """The rescale held directly by ``item``, or None."""
-    try:
-        slope = item.get("RescaleSlope")
-        intercept = item.get("RescaleIntercept")
-        kind = item.get("RescaleType")
-    except Exception as exc:  # pydicom converts on access and may fail
-        raise InvalidPixelMetadataError(f"the rescale cannot be read: {exc}", path=name) from exc
-    if slope in (None, "") and intercept in (None, ""):
+    slope = required(item, "RescaleSlope", name, _number, default=None, what="a finite number")
+    intercept = required(
+        item, "RescaleIntercept", name, _number, default=None, what="a finite number"
+    )
+    kind = required(item, "RescaleType", name, str, default=None)
+    if slope is None and intercept is None:
         return None
     return Rescale(
-        slope=1.0 if slope in (None, "") else _number(slope, "RescaleSlope", name),
-        intercept=0.0 if intercept in (None, "") else _number(intercept, "RescaleIntercept", name),
-        rescale_type=str(kind) if kind not in (None, "") else None,
+        slope=1.0 if slope is None else slope,
+        intercept=0.0 if intercept is None else intercept,
+        rescale_type=kind,
         present=True,
     )
 
 
-def _group_item(dataset: Attributes, sequence: str, index: int | None) -> Attributes | None:
+def _group_item(
+    dataset: Attributes, sequence: str, index: int | None, name: str
+) -> Attributes | None:
     """Item 0 of functional group ``sequence`` in the shared or per-frame groups."""
-    try:
-        if index is None:
-            groups = dataset.get("SharedFunctionalGroupsSequence")
-            holder = groups[0] if groups else None
-        else:
-            groups = dataset.get("PerFrameFunctionalGroupsSequence")
-            holder = groups[index] if groups and index < len(groups) else None
-        inner = holder.get(sequence) if holder is not None else None
-        return inner[0] if inner else None
-    except Exception:  # malformed functional groups: treat as absent
-        logger.info("functional group %s cannot be read; ignored", sequence)
-        return None
+    if index is None:
+        groups = items(dataset, "SharedFunctionalGroupsSequence", name)
+        holder = groups[0] if groups else None
+    else:
+        groups = items(dataset, "PerFrameFunctionalGroupsSequence", name)
+        holder = groups[index] if index < len(groups) else None
+    inner = items(holder, sequence, name) if holder is not None else []
+    return inner[0] if inner else None
 
 
 def read_rescales(dataset: Attributes, frames: tuple[int, ...], name: str) -> list[Rescale]:
@@ -190,11 +182,11 @@ def read_rescales(dataset: Attributes, frames: tuple[int, ...], name: str) -> li
     top = _rescale_in(dataset, name)
     if top is not None:
         return [top] * len(frames)
-    shared_item = _group_item(dataset, _PIXEL_VALUE_TRANSFORMATION, None)
+    shared_item = _group_item(dataset, _PIXEL_VALUE_TRANSFORMATION, None, name)
     shared = _rescale_in(shared_item, name) if shared_item is not None else None
     result = []
     for index in frames:
-        item = _group_item(dataset, _PIXEL_VALUE_TRANSFORMATION, index)
+        item = _group_item(dataset, _PIXEL_VALUE_TRANSFORMATION, index, name)
         own = _rescale_in(item, name) if item is not None else None
         result.append(own or shared or Rescale())
     return result
@@ -210,14 +202,7 @@ def read_modality_lut(
     InvalidLutError
         The item's descriptor or data are missing or malformed.
     """
-    try:
-        sequence = dataset.get("ModalityLUTSequence")
-    except Exception as exc:  # pydicom converts on access and may fail
-        raise InvalidPixelMetadataError(
-            f"the Modality LUT Sequence cannot be read: {exc}",
-            path=name,
-            tag=_MODALITY_LUT_SEQUENCE,
-        ) from exc
+    sequence = required(dataset, "ModalityLUTSequence", name, default=None)
     if not sequence:
         return None
     return lut_from_item(

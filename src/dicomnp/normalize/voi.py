@@ -16,7 +16,7 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import NDArray
 
-from .._attributes import Attributes
+from .._attributes import Attributes, items, required
 from ..errors import InvalidOptionError, InvalidPixelMetadataError
 from .lut import Lut
 from .options import RenderOptions, Voi
@@ -138,30 +138,23 @@ VoiTransform = Union[Window, VoiLut]
 
 
 def _floats(value: Any) -> list[float]:
-    if value is None or value == "":
-        return []
-    items = [value] if isinstance(value, (str, int, float)) else list(value)
-    return [float(item) for item in items]
+    values = [value] if isinstance(value, (str, int, float)) else list(value)
+    return [float(item) for item in values]
 
 
 def _texts(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
     if isinstance(value, str):
         return [value]
     return [str(item) for item in value]
 
 
 def _windows_in(item: Attributes, name: str) -> list[Window]:
-    try:
-        centers = _floats(item.get("WindowCenter"))
-        widths = _floats(item.get("WindowWidth"))
-        function_text = str(item.get("VOILUTFunction") or "LINEAR").strip().upper()
-        explanations = _texts(item.get("WindowCenterWidthExplanation"))
-    except (TypeError, ValueError) as exc:
-        raise InvalidPixelMetadataError(
-            f"Window Center/Width cannot be read: {exc}", path=name, tag=_WINDOW_WIDTH
-        ) from exc
+    centers: list[float] = required(item, "WindowCenter", name, _floats, default=[], what="numeric")
+    widths: list[float] = required(item, "WindowWidth", name, _floats, default=[], what="numeric")
+    function_text = required(item, "VOILUTFunction", name, str, default="LINEAR").strip().upper()
+    explanations: list[str] = required(
+        item, "WindowCenterWidthExplanation", name, _texts, default=[]
+    )
     try:
         function = VoiFunction(function_text)
     except ValueError:
@@ -198,21 +191,18 @@ def read_windows(dataset: Attributes, frame: int, name: str) -> list[Window]:
         ("PerFrameFunctionalGroupsSequence", frame),
         ("SharedFunctionalGroupsSequence", 0),
     ):
-        try:
-            groups = dataset.get(holder_keyword)
-            holder = groups[index] if groups and index < len(groups) else None
-            items = holder.get("FrameVOILUTSequence") if holder is not None else None
-        except Exception:  # malformed functional groups: treat as absent
-            items = None
-        if items:
-            found = _windows_in(items[0], name)
-            if found:
-                return found
+        groups = items(dataset, holder_keyword, name)
+        holder = groups[index] if index < len(groups) else None
+        found = items(holder, "FrameVOILUTSequence", name) if holder is not None else []
+        if found:
+            windows = _windows_in(found[0], name)
+            if windows:
+                return windows
     return []
 
 
 def _voi_luts(dataset: Attributes, signed: bool, little_endian: bool, name: str) -> list[VoiLut]:
-    sequence = dataset.get("VOILUTSequence")
+    sequence = required(dataset, "VOILUTSequence", name, default=None)
     if not sequence:
         return []
     result = []
@@ -222,7 +212,7 @@ def _voi_luts(dataset: Attributes, signed: bool, little_endian: bool, name: str)
         )
         if lut is None:
             continue
-        text = item.get("LUTExplanation")
+        text = required(item, "LUTExplanation", name, default=None)
         result.append(VoiLut(lut, index, str(text) if text else None))
     return result
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from .._attributes import items
 from ..errors import InvalidPixelMetadataError
 from .headers import (
     SliceHeader,
@@ -23,7 +24,6 @@ from .headers import (
     image_type_of,
     int_of,
     text_of,
-    value_of,
     with_frame,
 )
 
@@ -32,19 +32,17 @@ __all__ = ["frame_headers"]
 _PER_FRAME = 0x52009230
 
 
-def _items(dataset: Dataset, keyword: str) -> list[Dataset]:
-    value = value_of(dataset, keyword)
-    return list(value) if value is not None else []
-
-
-def _macro(groups: tuple[Dataset | None, Dataset | None], keyword: str) -> Dataset | None:
+def _macro(
+    groups: tuple[Dataset | None, Dataset | None], keyword: str, name: str
+) -> Dataset | None:
     """The first item of the ``keyword`` macro, from the per-frame item, else the shared one."""
     for group in groups:
         if group is None:
             continue
-        items = _items(group, keyword)
-        if items:
-            return items[0]
+        found = items(group, keyword, name)
+        if found:
+            first: Dataset = found[0]
+            return first
     return None
 
 
@@ -88,8 +86,8 @@ def frame_headers(dataset: Dataset, base: SliceHeader) -> list[SliceHeader]:
     """
     name = base.name
     frames = base.number_of_frames
-    per_frame = _items(dataset, "PerFrameFunctionalGroupsSequence")
-    shared_items = _items(dataset, "SharedFunctionalGroupsSequence")
+    per_frame = items(dataset, "PerFrameFunctionalGroupsSequence", name)
+    shared_items = items(dataset, "SharedFunctionalGroupsSequence", name)
     shared = shared_items[0] if shared_items else None
     if per_frame and len(per_frame) != frames:
         raise InvalidPixelMetadataError(
@@ -113,13 +111,13 @@ def _frame_header(
 ) -> SliceHeader:
     name = f"{base.name} frame {index}"
     changes: dict[str, Any] = {"frame": index, "enhanced": True}
-    position = _macro(groups, "PlanePositionSequence")
+    position = _macro(groups, "PlanePositionSequence", name)
     if position is not None:
         changes["position"] = floats_of(position, "ImagePositionPatient", 3, name)
-    orientation = _macro(groups, "PlaneOrientationSequence")
+    orientation = _macro(groups, "PlaneOrientationSequence", name)
     if orientation is not None:
         changes["orientation"] = floats_of(orientation, "ImageOrientationPatient", 6, name)
-    measures = _macro(groups, "PixelMeasuresSequence")
+    measures = _macro(groups, "PixelMeasuresSequence", name)
     if measures is not None:
         changes["pixel_spacing"] = floats_of(measures, "PixelSpacing", 2, name)
         thickness = float_of(measures, "SliceThickness", name)
@@ -128,25 +126,25 @@ def _frame_header(
         changes["spacing_between_slices"] = (
             spacing if spacing is not None else base.spacing_between_slices
         )
-    content = _macro(groups, "FrameContentSequence")
+    content = _macro(groups, "FrameContentSequence", name)
     if content is not None:
-        changes["stack_id"] = text_of(content, "StackID")
+        changes["stack_id"] = text_of(content, "StackID", name)
         changes["in_stack_position"] = int_of(content, "InStackPositionNumber", name)
         temporal = int_of(content, "TemporalPositionIndex", name)
         if temporal is not None:
             changes["temporal_position"] = temporal
-    transform = _macro(groups, "PixelValueTransformationSequence")
+    transform = _macro(groups, "PixelValueTransformationSequence", name)
     if transform is not None:
         changes["rescale_slope"] = float_of(transform, "RescaleSlope", name)
         changes["rescale_intercept"] = float_of(transform, "RescaleIntercept", name)
     for keyword in ("MRImageFrameTypeSequence", "CTImageFrameTypeSequence"):
-        frame_type = _macro(groups, keyword)
+        frame_type = _macro(groups, keyword, name)
         if frame_type is not None:
-            changes["image_type"] = image_type_of(frame_type, "FrameType")
-    echo = _macro(groups, "MREchoSequence")
+            changes["image_type"] = image_type_of(frame_type, "FrameType", name)
+    echo = _macro(groups, "MREchoSequence", name)
     if echo is not None:
         changes["echo_time"] = float_of(echo, "EffectiveEchoTime", name)
-    diffusion = _macro(groups, "MRDiffusionSequence")
+    diffusion = _macro(groups, "MRDiffusionSequence", name)
     if diffusion is not None:
         changes["b_value"] = float_of(diffusion, "DiffusionBValue", name)
     return with_frame(base, **changes)

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._attributes import Attributes
+from .._attributes import Attributes, optional
 from .._source import PixelElement, SourceLike
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
 
-__all__ = ["ParsedSource", "SliceHeader", "base_header", "value_of"]
+__all__ = ["ParsedSource", "SliceHeader", "base_header"]
 
 
 @dataclass(frozen=True)
@@ -129,21 +129,10 @@ class ParsedSource:
         return self.path is not None and not self.syntax.deflated_dataset
 
 
-def value_of(dataset: Attributes, keyword: str) -> Any:
-    """Return the value of ``keyword`` in ``dataset``; None when absent, empty or unreadable."""
-    try:
-        value = dataset.get(keyword)
-    except Exception:  # pydicom converts on access and may fail on malformed values
-        return None
-    if value is None or value == "":
-        return None
-    return value
-
-
 def _converted(
     dataset: Attributes, keyword: str, convert: Callable[[Any], Any], name: str, count: int = 0
 ) -> Any:
-    value = value_of(dataset, keyword)
+    value = optional(dataset, keyword, name)
     if value is None:
         return None
     try:
@@ -177,15 +166,17 @@ def floats_of(dataset: Attributes, keyword: str, count: int, name: str) -> tuple
     return result
 
 
-def text_of(dataset: Attributes, keyword: str) -> str | None:
+def text_of(dataset: Attributes, keyword: str, name: str = "") -> str | None:
     """``keyword`` as a stripped string, None when absent."""
-    value = value_of(dataset, keyword)
+    value = optional(dataset, keyword, name)
     return None if value is None else str(value).strip()
 
 
-def image_type_of(dataset: Attributes, keyword: str = "ImageType") -> tuple[str, ...]:
+def image_type_of(
+    dataset: Attributes, keyword: str = "ImageType", name: str = ""
+) -> tuple[str, ...]:
     """Image Type (or Frame Type) as upper-case strings."""
-    value = value_of(dataset, keyword)
+    value = optional(dataset, keyword, name)
     if value is None:
         return ()
     if isinstance(value, str):
@@ -198,11 +189,11 @@ def base_header(
 ) -> SliceHeader:
     """The header of an image read from the top level of its data set (frame 0)."""
     meta = getattr(dataset, "file_meta", None)
-    sop_instance = text_of(dataset, "SOPInstanceUID")
-    sop_class = text_of(dataset, "SOPClassUID")
+    sop_instance = text_of(dataset, "SOPInstanceUID", name)
+    sop_class = text_of(dataset, "SOPClassUID", name)
     if meta is not None:
-        sop_instance = sop_instance or text_of(meta, "MediaStorageSOPInstanceUID")
-        sop_class = sop_class or text_of(meta, "MediaStorageSOPClassUID")
+        sop_instance = sop_instance or text_of(meta, "MediaStorageSOPInstanceUID", name)
+        sop_class = sop_class or text_of(meta, "MediaStorageSOPClassUID", name)
     echo = int_of(dataset, "EchoNumbers", name)
     temporal = int_of(dataset, "TemporalPositionIdentifier", name)
     return SliceHeader(
@@ -212,9 +203,9 @@ def base_header(
         number_of_frames=info.number_of_frames,
         sop_instance_uid=sop_instance or "",
         sop_class_uid=sop_class or "",
-        series_instance_uid=text_of(dataset, "SeriesInstanceUID") or "",
-        modality=text_of(dataset, "Modality") or "",
-        frame_of_reference_uid=text_of(dataset, "FrameOfReferenceUID"),
+        series_instance_uid=text_of(dataset, "SeriesInstanceUID", name) or "",
+        modality=text_of(dataset, "Modality", name) or "",
+        frame_of_reference_uid=text_of(dataset, "FrameOfReferenceUID", name),
         transfer_syntax_uid=syntax_uid,
         rows=info.rows,
         columns=info.columns,
@@ -236,13 +227,13 @@ def base_header(
         temporal_position=temporal,
         trigger_time=float_of(dataset, "TriggerTime", name),
         b_value=float_of(dataset, "DiffusionBValue", name),
-        image_type=image_type_of(dataset),
+        image_type=image_type_of(dataset, name=name),
         stack_id=None,
         in_stack_position=None,
         images_in_acquisition=int_of(dataset, "ImagesInAcquisition", name),
         rescale_slope=float_of(dataset, "RescaleSlope", name),
         rescale_intercept=float_of(dataset, "RescaleIntercept", name),
-        series_description=text_of(dataset, "SeriesDescription") or "",
+        series_description=text_of(dataset, "SeriesDescription", name) or "",
     )
 
 

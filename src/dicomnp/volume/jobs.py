@@ -204,12 +204,8 @@ def _reopen(job: SourceJob) -> Iterator[OpenSource]:
                 path=parsed.path,
             )
         return
-    source = job.source
-    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
-    with open_source(source) as opened:
+    with open_source(job.source) as opened:
         yield opened
-    if start is not None:
-        source.seek(start)  # type: ignore[union-attr]  # a file object can be read again
 
 
 def _check_unchanged(job: SourceJob, decoder: FrameDecoder) -> None:
@@ -331,15 +327,8 @@ def render_series(
 
 def decode_stored(header: SliceHeader) -> NDArray[Any]:
     """The stored values of one slice, ``(rows, columns, samples)`` in their natural dtype."""
-    start = (
-        header.source.tell()
-        if hasattr(header.source, "tell") and hasattr(header.source, "seek")
-        else None
-    )
     with open_source(header.source) as opened:
         decoder = open_frames(opened)
         out = np.empty(decoder.info.frame_shape, dtype=decoder.info.dtype)
         decoder.decode_into(header.frame, out)
-    if start is not None:
-        header.source.seek(start)  # type: ignore[union-attr]
     return out

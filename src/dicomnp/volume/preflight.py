@@ -71,8 +71,5 @@ def check_before_allocating(
     for header in headers:
         frames.setdefault(id(header.source), []).append(header.frame)
     for key, source in sources.items():
-        start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
         with open_source(source) as opened:
             locate_frames(open_frames(opened), frames[key])
-        if start is not None:
-            source.seek(start)  # type: ignore[union-attr]

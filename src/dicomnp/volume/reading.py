@@ -54,7 +54,6 @@ def read_headers(source: SourceLike) -> list[SliceHeader]:
 
 def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
     """:func:`read_headers`, and what was parsed to find them."""
-    start = source.tell() if hasattr(source, "tell") and hasattr(source, "seek") else None
     with open_source(source) as opened:
         dataset = opened.dataset
         info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
@@ -67,8 +66,6 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
             info=info,
             path=opened.path,
         )
-    if start is not None:
-        source.seek(start)  # type: ignore[union-attr]
     if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
         return frame_headers(as_dataset(dataset), base), parsed
     return [base], parsed
