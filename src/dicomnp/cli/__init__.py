@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
+from .._writer import FORMATS
 from ._common import (
     EXIT_DATA,
     EXIT_INTERNAL,
@@ -102,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         "convert",
         help="write each stack under PATH as .npy (+ .json), .npz or .nii/.nii.gz",
         description="Convert the stacks under PATH into volumes and write each one. "
-        "The format follows OUT's suffix (.npy, .npz, .nii, .nii.gz) or --format. "
+        f"The format follows OUT's suffix ({', '.join('.' + name for name in FORMATS)}) "
+        "or --format. "
         "With several stacks, each file is named after OUT with the stack number "
         "added (out-1.nii.gz, out-2.nii.gz; see 'dicomnp info'); when OUT is a folder, "
         "files are named stack-N. A .npy or NIfTI file gets a JSON header beside it.",
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--format",
-        choices=("npy", "npz", "nii", "nii.gz"),
+        choices=FORMATS,
         help="output format (default: from OUT's suffix, else npy)",
     )
     convert.add_argument(
