@@ -57,12 +57,12 @@ def _files(folder: Path, count: int) -> tuple[list[str], NDArray[Any]]:
     return paths, values
 
 
-def FrameTask(path: str, frames: tuple[int, ...]) -> FrameJob:
+def stored_job(path: str, frames: tuple[int, ...]) -> FrameJob:
     """A job rendering stored values of ``frames`` (12-bit unsigned: the stored values)."""
     return FrameJob(path, frames, tuple(range(len(frames))), RenderOptions())
 
 
-def decode_tasks(
+def run_stored(
     tasks: Any, sink: Callable[[int, Any], None], *, workers: int, **functions: Any
 ) -> None:
     """run_tasks with :func:`render_job` both here and in other processes, frames to the sink."""
@@ -75,21 +75,21 @@ def decode_tasks(
     run_tasks(tasks, frames_only, workers=workers, **functions)
 
 
-def decode_task(task: FrameJob) -> NDArray[Any]:
+def stored_frames(task: FrameJob) -> NDArray[Any]:
     return render_job(task)[0]
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_every_task_reaches_the_sink_once_with_its_frames(tmp_path: Path, workers: int) -> None:
     paths, values = _files(tmp_path, 6)
-    tasks = [FrameTask(path, (2, 0)) for path in paths]
+    tasks = [stored_job(path, (2, 0)) for path in paths]
     received: dict[int, NDArray[Any]] = {}
 
     def sink(index: int, frames: NDArray[Any]) -> None:
         assert index not in received
         received[index] = frames
 
-    decode_tasks(tasks, sink, workers=workers)
+    run_stored(tasks, sink, workers=workers)
     assert sorted(received) == list(range(6))
     for index, frames in received.items():
         np.testing.assert_array_equal(frames[..., 0], values[index][[2, 0]])
@@ -99,9 +99,9 @@ def test_a_failing_task_raises_its_dicomnp_error_and_leaves_no_process(tmp_path:
     paths, _ = _files(tmp_path, 5)
     broken = tmp_path / "broken.dcm"
     broken.write_bytes(Path(paths[0]).read_bytes()[:-100])
-    tasks = [FrameTask(path, (0,)) for path in paths] + [FrameTask(str(broken), (2,))]
+    tasks = [stored_job(path, (0,)) for path in paths] + [stored_job(str(broken), (2,))]
     with pytest.raises(dicomnp.TruncatedPixelDataError) as caught:
-        decode_tasks(tasks, lambda index, frames: None, workers=2)
+        run_stored(tasks, lambda index, frames: None, workers=2)
     assert "broken.dcm" in str(caught.value)
 
 
@@ -111,10 +111,10 @@ def test_local_decoding_is_used_for_the_callers_share(tmp_path: Path) -> None:
 
     def local(task: FrameJob) -> NDArray[Any]:
         calls.append(task)
-        return decode_task(task)
+        return stored_frames(task)
 
-    decode_tasks(
-        [FrameTask(path, (1,)) for path in paths], lambda i, f: None, workers=1, local=local
+    run_stored(
+        [stored_job(path, (1,)) for path in paths], lambda i, f: None, workers=1, local=local
     )
     assert len(calls) == 4
 
@@ -130,11 +130,11 @@ def test_resolve_workers() -> None:
 
 def test_a_worker_that_dies_is_a_dicomnp_error(tmp_path: Path) -> None:
     paths, _ = _files(tmp_path, 3)
-    tasks = [FrameTask(path, (0,)) for path in paths]
+    tasks = [stored_job(path, (0,)) for path in paths]
     # os._exit(3) ends the worker that receives it, without an answer
     with pytest.raises(WorkerDied, match="ended unexpectedly"):
-        decode_tasks([3, 3, 3], lambda index, result: None, workers=2, local=str, remote=os._exit)
-    decode_tasks(tasks, lambda index, frames: None, workers=2)  # a new pool works again
+        run_stored([3, 3, 3], lambda index, result: None, workers=2, local=str, remote=os._exit)
+    run_stored(tasks, lambda index, frames: None, workers=2)  # a new pool works again
 
 
 def _j2k_files(folder: Path, count: int) -> list[str]:
@@ -184,9 +184,9 @@ def test_workers_start_early_only_for_a_costly_series(
 
 def test_large_results_travel_through_a_file_that_is_removed(tmp_path: Path) -> None:
     paths, _ = _files(tmp_path, 4)
-    small = [FrameTask(path, (0, 1, 2)) for path in paths]  # 4.5 KiB each: inline
+    small = [stored_job(path, (0, 1, 2)) for path in paths]  # 4.5 KiB each: inline
     received: dict[int, NDArray[Any]] = {}
-    decode_tasks(small, received.__setitem__, workers=2)
+    run_stored(small, received.__setitem__, workers=2)
     assert len(received) == 4
     with WorkerPool(1) as pool:
         spill = pool._spill
