@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .contenders import CONTENDERS, DATA_OF, Unavailable
+from .contenders import CONTENDERS, DATA_OF, REFERENCE_OF, Unavailable
 from .data import FULL, SMOKE, ensure
 
 WARM_BELOW = 1.0
@@ -98,7 +98,11 @@ def run(names: list[str], root: Path, repeat: int, quick: bool) -> dict[str, Any
 
 
 def summarise(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per workload and contender, with medians and ratios to dicomnp."""
+    """One row per workload and contender, with medians and ratios to the reference.
+
+    The reference is ``dicomnp``, or the workload's entry of ``REFERENCE_OF``
+    (``dcm2niix`` for study-scale conversion).
+    """
     rows = []
     for workload, runs in report["results"].items():
         medians: dict[str, float] = {}
@@ -106,7 +110,7 @@ def summarise(report: dict[str, Any]) -> list[dict[str, Any]]:
             times = [run["seconds"] for run in measured if "seconds" in run]
             if times:
                 medians[contender] = statistics.median(times)
-        reference = medians.get("dicomnp")
+        reference = medians.get(REFERENCE_OF.get(workload, "dicomnp"))
         for contender, measured in runs.items():
             good = [run for run in measured if "seconds" in run]
             row: dict[str, Any] = {"workload": workload, "contender": contender}
@@ -130,7 +134,7 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         f"{report['machine']}, {report['date']}, {report['sizes']} sizes",
         "",
-        "| workload | contender | median s | MB/s | time / dicomnp | added peak RSS MiB |",
+        "| workload | contender | median s | MB/s | time / reference | added peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for row in summarise(report):

@@ -157,6 +157,112 @@ def _convert_once(folder: Path, client: Any = None) -> Any:
     return report
 
 
+# study scale: scanning a folder and converting it ----------------------------------------
+
+
+def _study_folder(folder: Path) -> Path:
+    if not folder.is_dir():
+        raise Unavailable(f"{folder.name.removesuffix('-absent')} data are not here")
+    return folder
+
+
+def _in_new_folder(run: Callable[[Path], Any]) -> Job:
+    """A job that runs ``run(out)`` with a new, empty output folder each time, removed after."""
+    import shutil
+    import tempfile
+
+    def job() -> Any:
+        out = Path(tempfile.mkdtemp(prefix="dicomnp-bench-out-"))
+        try:
+            return run(out)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    return job
+
+
+def dicomnp_find_series(folder: Path) -> Job:
+    find_series = _dicomnp_api("find_series")
+    folder = _study_folder(folder)
+    return lambda: find_series(folder)
+
+
+def _cli(arguments: list[str]) -> int:
+    """``dicomnp ARGUMENTS`` in this process, its output discarded; a failure raises."""
+    import contextlib
+    import io
+
+    from dicomnp.cli import main
+
+    errors = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(errors):
+        code = main(arguments)
+    if code:
+        raise RuntimeError(f"dicomnp {arguments[0]} exited {code}: {errors.getvalue()[-500:]}")
+    return code
+
+
+def dicomnp_info(folder: Path) -> Job:
+    folder = _study_folder(folder)
+    return lambda: _cli(["info", str(folder)])
+
+
+def dicomnp_convert(folder: Path) -> Job:
+    """``dicomnp convert FOLDER -o OUT/x.nii``: every stack to an uncompressed NIfTI."""
+    _need("nibabel")
+    folder = _study_folder(folder)
+    return _in_new_folder(lambda out: _cli(["convert", str(folder), "-o", str(out / "x.nii")]))
+
+
+def pydicom_headers(folder: Path) -> Job:
+    """The plain pydicom loop: ``dcmread(stop_before_pixels=True)`` on every file of the tree."""
+    import pydicom
+
+    folder = _study_folder(folder)
+    files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+
+    def job() -> int:
+        read = 0
+        for path in files:
+            try:
+                pydicom.dcmread(path, stop_before_pixels=True)
+            except Exception:  # text files, references: what a folder scan meets
+                continue
+            read += 1
+        return read
+
+    return job
+
+
+def dcm2niix(folder: Path) -> Job:
+    """``dcm2niix -z n -o OUT FOLDER``: every series to NIfTI (C; benchmark only)."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("dcm2niix")
+    if program is None:
+        raise Unavailable("dcm2niix is not installed (Debian package dcm2niix)")
+    folder = _study_folder(folder)
+
+    def run(out: Path) -> int:
+        command = [program, "-z", "n", "-o", str(out), str(folder)]
+        done = subprocess.run(command, capture_output=True, check=False)
+        if done.returncode:
+            raise RuntimeError(f"dcm2niix exited {done.returncode}: {done.stderr[-500:]!r}")
+        return len(list(out.glob("*.nii")))
+
+    return _in_new_folder(run)
+
+
+STUDY: dict[str, Contender] = {
+    "dcm2niix": dcm2niix,
+    "dicomnp convert": dicomnp_convert,
+    "dicomnp info": dicomnp_info,
+    "dicomnp find_series": dicomnp_find_series,
+    "pydicom stop_before_pixels": pydicom_headers,
+}
+
+
 # pydicom --------------------------------------------------------------------------------
 
 
@@ -166,7 +272,7 @@ def _normal(dataset: Any) -> NDArray[np.float64]:
 
 
 def pydicom_series(plugin: str = "") -> Contender:
-    """dcmread every file, decode, sort along the slice normal, stack."""
+    """dcmread every file, sort along the slice normal, decode each into a preallocated array."""
 
     def prepare(folder: Path) -> Job:
         import pydicom
@@ -181,7 +287,12 @@ def pydicom_series(plugin: str = "") -> Contender:
             datasets.sort(
                 key=lambda ds: float(normal @ [float(v) for v in ds.ImagePositionPatient])
             )
-            return np.stack([pixel_array(ds, decoding_plugin=plugin) for ds in datasets])
+            first = pixel_array(datasets[0], decoding_plugin=plugin)
+            out = np.empty((len(datasets), *first.shape), dtype=first.dtype)
+            out[0] = first
+            for k, ds in enumerate(datasets[1:], 1):
+                out[k] = pixel_array(ds, decoding_plugin=plugin)
+            return out
 
         return job
 
@@ -325,7 +436,12 @@ CONTENDERS: dict[str, dict[str, Contender]] = {
         "dicomnp": dicomnp_batch(),
         "dicomnp dask 2 workers": dicomnp_batch(workers=2),
     },
+    "study": STUDY,
+    "realworld": STUDY,
 }
+
+REFERENCE_OF = {"study": "dcm2niix", "realworld": "dcm2niix"}
+"""The contender each workload's times are divided by, where it is not ``dicomnp``."""
 
 DATA_OF = {"mf-one-frame": "mf"}
 """Workloads that run on another workload's files."""

@@ -12,12 +12,19 @@ Every workload is a folder below the data directory, made once and reused:
 * ``us`` - one multi-frame 480x640 ultrasound-like YBR_FULL_422 JPEG
   Baseline file;
 * ``batch`` - a folder of CT series in JPEG 2000 Lossless, one subfolder each,
-  for batch conversion (one process against a two-worker Dask cluster).
+  for batch conversion (one process against a two-worker Dask cluster);
+* ``study`` - a study folder as scanners write them: several MR series of
+  some hundred files each, every file carrying vendor private headers of
+  tens of KB (a Philips-like private sequence, or a Siemens-like CSA
+  header pair), for scanning a folder and converting it to NIfTI;
+* ``realworld`` - not generated: the real MR series of
+  ``../shared/realworld`` (or ``$DICOMNP_REALWORLD``) when present.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +63,16 @@ class Sizes:
     batch_series: int = 8
     batch_slices: int = 40
     batch_size: int = 512
+    study_series: int = 6
+    study_files: int = 250
+    study_size: int = 128
 
 
 FULL = Sizes()
 SMOKE = Sizes(
     ct_slices=4, codec_slices=3, size=32, mf_frames=5, rgb_frames=3, rgb_rows=16,
     rgb_columns=24, us_frames=3, batch_series=2, batch_slices=3, batch_size=64,
+    study_series=2, study_files=3, study_size=16,
 )  # fmt: skip
 
 CODEC_SYNTAXES = {
@@ -258,6 +269,89 @@ def _batch(folder: Path, sizes: Sizes) -> None:
         _write_series(folder / f"series{number:02d}", compressed, sizes.batch_slices)
 
 
+_MR_SOP = "1.2.840.10008.5.1.4.1.1.4"  # MR Image Storage
+
+
+def _philips_private(ds: Dataset, rng: np.random.Generator, index: int) -> None:
+    """Private groups shaped like a Philips MR file's: a long private sequence (about 30 KB)."""
+    ds.add_new(0x20010010, "LO", "Philips Imaging DD 001")
+    ds.add_new(0x20050010, "LO", "Philips MR Imaging DD 001")
+    ds.add_new(0x20011008, "IS", str(index + 1))
+    ds.add_new(0x2005100E, "FL", float(rng.random()))
+    items = []
+    for k in range(60):  # a copy of many standard attributes per item, as the scanner writes
+        item = Dataset()
+        item.add_new(0x00080008, "CS", ["ORIGINAL", "PRIMARY", "M_SE", "M", "SE"])
+        item.add_new(0x00180081, "DS", f"{80 + k % 5}")
+        item.add_new(0x00180080, "DS", "3000")
+        item.add_new(0x00181310, "US", [0, 256, 256, 0])
+        item.add_new(0x0020000D, "UI", ds.StudyInstanceUID)
+        item.add_new(0x20051011, "CS", "M")
+        item.add_new(0x20051054, "FL", [float(value) for value in rng.random(24)])
+        item.add_new(0x20051080, "LO", "ACQ" * 20)
+        item.add_new(0x20051071, "FD", [float(value) for value in rng.random(16)])
+        items.append(item)
+    ds.add_new(0x2005140F, "SQ", items)
+
+
+def _siemens_private(ds: Dataset, rng: np.random.Generator) -> None:
+    """Private groups shaped like a Siemens MR file's: the CSA image and series headers."""
+    ds.add_new(0x00290010, "LO", "SIEMENS CSA HEADER")
+    ds.add_new(0x00291008, "CS", "IMAGE NUM 4")
+    image = b"SV10\x04\x03\x02\x01" + rng.integers(0, 256, 12_000, dtype=np.uint8).tobytes()
+    protocol = b"### ASCCONV BEGIN ###\n" + b"sKSpace.lBaseResolution = 128\n" * 1_200
+    ds.add_new(0x00291010, "OB", image)
+    ds.add_new(0x00291020, "OB", b"SV10\x04\x03\x02\x01" + protocol)
+
+
+def _study_series(number: int, sizes: Sizes) -> Iterator[Dataset]:
+    """One MR series of the study, in slice order, with its vendor's private headers."""
+    rng = np.random.default_rng(11 + number)
+    series, study, frame_of_reference = generate_uid(), _STUDY_UID, generate_uid()
+    for k, hu in noisy_ct(sizes.study_files, sizes.study_size):
+        ds = ct_slice(
+            (hu // 4 + 300).astype(np.int16),
+            position=(-0.5 * sizes.study_size, -0.5 * sizes.study_size, 3.0 * k),
+            instance_number=k + 1,
+            series_uid=series,
+            study_uid=study,
+            frame_of_reference_uid=frame_of_reference,
+            slice_thickness=3.0,
+            pixel_spacing=(1.0, 1.0),
+        )
+        ds.Modality = "MR"
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = UID(_MR_SOP)
+        ds.SeriesNumber = number + 1
+        ds.SeriesDescription = f"series {number + 1}"
+        ds.EchoTime, ds.RepetitionTime, ds.FlipAngle = "80", "3000", "90"
+        for keyword in ("RescaleSlope", "RescaleIntercept", "RescaleType"):
+            if keyword in ds:
+                delattr(ds, keyword)
+        if number % 2:
+            ds.Manufacturer = "SIEMENS"
+            _siemens_private(ds, rng)
+        else:
+            ds.Manufacturer = "Philips Medical Systems"
+            _philips_private(ds, rng, k)
+        yield ds
+
+
+_STUDY_UID = "1.2.826.0.1.3680043.8.498.17171717"
+
+
+def _study(folder: Path, sizes: Sizes) -> None:
+    for number in range(sizes.study_series):
+        datasets = _study_series(number, sizes)
+        _write_series(folder / f"series{number + 1:02d}", datasets, sizes.study_files)
+
+
+def realworld_folder() -> Path | None:
+    """The shared real-world MR series (``$DICOMNP_REALWORLD`` or ``../shared/realworld``)."""
+    named = os.environ.get("DICOMNP_REALWORLD")
+    folder = Path(named) if named else Path(__file__).resolve().parents[2] / "shared" / "realworld"
+    return folder if folder.is_dir() else None
+
+
 WORKLOADS: dict[str, Callable[[Path, Sizes], None]] = {
     "ct": _ct,
     **{name: _codec(name) for name in CODEC_SYNTAXES},
@@ -266,6 +360,7 @@ WORKLOADS: dict[str, Callable[[Path, Sizes], None]] = {
     "rgb1": _single("rgb1", lambda sizes: _rgb(sizes, 1)),
     "us": _single("us", _us),
     "batch": _batch,
+    "study": _study,
 }
 
 
@@ -273,6 +368,9 @@ def ensure(root: Path, names: list[str], sizes: Sizes) -> dict[str, Path]:
     """Make each named workload below ``root`` unless it is already there."""
     folders = {}
     for name in names:
+        if name == "realworld":  # read where it lies, never copied
+            folders[name] = realworld_folder() or root / "realworld-absent"
+            continue
         folder = root / name
         done = folder / ".complete"
         if not done.exists():

@@ -37,3 +37,20 @@ def test_benchmark_workloads_are_reused_once_made(tmp_path: Path) -> None:
     assert marker.stat().st_mtime_ns == first
     with pytest.raises(KeyError):
         ensure(tmp_path, ["nonexistent"], SMOKE)
+
+
+def test_study_workload_scans_and_converts_at_smoke_sizes(tmp_path: Path) -> None:
+    folders = ensure(tmp_path, ["study"], SMOKE)
+    series = sorted(path for path in folders["study"].iterdir() if path.is_dir())
+    assert len(series) == SMOKE.study_series
+    assert all(len(list(path.glob("*.dcm"))) == SMOKE.study_files for path in series)
+    sizes = [path.stat().st_size for path in folders["study"].rglob("*.dcm")]
+    assert min(sizes) > 20_000  # the vendor private headers are tens of KB
+    names = ["dicomnp find_series", "dicomnp info", "dicomnp convert", "pydicom stop_before_pixels"]
+    results = {"study": {name: [measure("study", name, folders["study"])] for name in names}}
+    for name in names:
+        assert "seconds" in results["study"][name][0], results["study"][name][0]
+    report = {"machine": "test", "date": "today", "sizes": "smoke", "results": results}
+    rows = {row["contender"]: row for row in summarise(report)}
+    assert rows["dicomnp info"]["ratio"] is None  # time is given relative to dcm2niix
+    assert "| study | dicomnp convert |" in table(report)
