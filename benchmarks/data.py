@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,14 +295,52 @@ def _philips_private(ds: Dataset, rng: np.random.Generator, index: int) -> None:
     ds.add_new(0x2005140F, "SQ", items)
 
 
+def csa2(tags: list[tuple[str, str, list[str]]]) -> bytes:
+    """A Siemens CSA2 header (``SV10``): each tag a name, a VR and its items as text.
+
+    The layout nibabel's ``nicom.csareader`` documents: the signature, the
+    number of tags, then per tag a 64-byte name, VM, VR, SyngoDT, item count,
+    and per item four integers (the second its length) and the padded value.
+    """
+    out = [b"SV10\x04\x03\x02\x01", struct.pack("<2I", len(tags), 77)]
+    for name, vr, items in tags:
+        out.append(name.encode().ljust(64, b"\0"))
+        out.append(
+            struct.pack("<i4siii", len(items), vr.encode().ljust(4, b"\0"), 3, len(items), 77)
+        )
+        for item in items:
+            value = item.encode() + b"\0"
+            out.append(struct.pack("<4i", len(value), len(value), 77, len(value)))
+            out.append(value.ljust(-(-len(value) // 4) * 4, b"\0"))
+    return b"".join(out)
+
+
 def _siemens_private(ds: Dataset, rng: np.random.Generator) -> None:
     """Private groups shaped like a Siemens MR file's: the CSA image and series headers."""
     ds.add_new(0x00290010, "LO", "SIEMENS CSA HEADER")
     ds.add_new(0x00291008, "CS", "IMAGE NUM 4")
-    image = b"SV10\x04\x03\x02\x01" + rng.integers(0, 256, 12_000, dtype=np.uint8).tobytes()
-    protocol = b"### ASCCONV BEGIN ###\n" + b"sKSpace.lBaseResolution = 128\n" * 1_200
-    ds.add_new(0x00291010, "OB", image)
-    ds.add_new(0x00291020, "OB", b"SV10\x04\x03\x02\x01" + protocol)
+    ds.add_new(0x00291018, "CS", "MR")
+    image = [
+        ("EchoLinePosition", "IS", ["64"]),
+        ("SliceNormalVector", "FD", ["0.0", "0.0", "1.0"]),
+        ("ImaCoilString", "LO", ["HEA;HEP"]),
+        ("ImaAbsTablePosition", "SL", ["0", "0", "-1400"]),
+        ("RealDwellTime", "IS", ["3100"]),
+    ]
+    image += [(f"UnusedTag{k:03d}", "LO", []) for k in range(90)]  # most tags carry no item
+    image += [(f"CoilElement{k:02d}", "DS", [f"{value:.6f}" for value in rng.random(8)])
+              for k in range(24)]  # fmt: skip
+    protocol = (
+        "### ASCCONV BEGIN ###\n"
+        + "".join(
+            f"sKSpace.asParameter[{k}].lValue\t = {int(value)}\n"
+            for k, value in enumerate(rng.integers(0, 1000, 1_000))
+        )
+        + "### ASCCONV END ###\n"
+    )
+    series = [("MrPhoenixProtocol", "UN", [protocol]), ("GradientMode", "ST", ["Fast"])]
+    ds.add_new(0x00291010, "OB", csa2(image))
+    ds.add_new(0x00291020, "OB", csa2(series))
 
 
 def _study_series(number: int, sizes: Sizes) -> Iterator[Dataset]:
@@ -324,6 +363,17 @@ def _study_series(number: int, sizes: Sizes) -> Iterator[Dataset]:
         ds.SeriesNumber = number + 1
         ds.SeriesDescription = f"series {number + 1}"
         ds.EchoTime, ds.RepetitionTime, ds.FlipAngle = "80", "3000", "90"
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND"]
+        ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = "20260101"
+        ds.SeriesTime = f"1{number:01d}0000"
+        ds.AcquisitionTime = f"1{number:01d}{k // 60 % 60:02d}{k % 60:02d}.500000"
+        ds.AcquisitionNumber = 1
+        ds.ProtocolName = ds.SeriesDescription
+        ds.ScanningSequence, ds.SequenceVariant, ds.MRAcquisitionType = "SE", "SK", "2D"
+        ds.MagneticFieldStrength, ds.ImagingFrequency = "3", "123.25"
+        ds.SliceLocation = f"{3.0 * k:.1f}"
+        ds.InPlanePhaseEncodingDirection = "ROW"
+        ds.PercentPhaseFieldOfView, ds.PixelBandwidth = "100", "200"
         for keyword in ("RescaleSlope", "RescaleIntercept", "RescaleType"):
             if keyword in ds:
                 delattr(ds, keyword)
