@@ -31,6 +31,7 @@ from ..normalize import (
     RenderOptions,
     ValuesLike,
     VoiLike,
+    array_for_numpy,
     check_workers,
 )
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
@@ -214,6 +215,21 @@ class Volume:
     affine: NDArray[np.float64]
     header: VolumeHeader
     mask: NDArray[np.bool_] | None = None
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        """The array itself, for ``numpy.asarray(volume)``: no copy unless one is asked for.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dicomnp.examples import ct_series
+        >>> volume = combine_series(ct_series(3, 16, 16))
+        >>> np.asarray(volume) is volume.array
+        True
+        >>> np.asarray(volume, dtype=np.float64).dtype
+        dtype('float64')
+        """
+        return array_for_numpy(self.array, dtype, copy)
 
     @property
     def spacing(self) -> tuple[float, float, float]:
