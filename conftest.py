@@ -11,6 +11,7 @@ import importlib.util
 
 OPTIONAL_MODULES = {
     "src/dicomnp/imageio.py": "imageio",
+    "src/dicomnp/xarray.py": "xarray",
 }
 """Module file of the package, and the package its import and doctests need."""
 
