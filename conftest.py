@@ -12,6 +12,7 @@ import importlib.util
 OPTIONAL_MODULES = {
     "src/dicomnp/imageio.py": "imageio",
     "src/dicomnp/xarray.py": "xarray",
+    "src/dicomnp/monai.py": "monai",
 }
 """Module file of the package, and the package its import and doctests need."""
 
