@@ -58,6 +58,8 @@ from numpy.typing import NDArray
 from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
+from ._remote import is_url
+
 if TYPE_CHECKING:
     import xarray as xr
 
@@ -129,11 +131,16 @@ class _LazyArray(BackendArray):  # type: ignore[misc,unused-ignore]
 
 
 def _on_disk(source: Any) -> bool:
+    """Whether ``source`` is a local path or a sequence of them (not URLs, not in memory)."""
+
+    def local(item: Any) -> bool:
+        return isinstance(item, (str, os.PathLike)) and not is_url(item)
+
     if isinstance(source, (str, os.PathLike)):
-        return True
+        return local(source)
     if isinstance(source, Iterable) and not isinstance(source, (bytes, bytearray, memoryview)):
         items = list(source) if not hasattr(source, "read") else []
-        return bool(items) and all(isinstance(item, (str, os.PathLike)) for item in items)
+        return bool(items) and all(local(item) for item in items)
     return False
 
 

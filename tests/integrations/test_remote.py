@@ -185,3 +185,20 @@ def test_remote_file_reads_what_it_is_asked(memory: Any) -> None:
         assert file.read(size) == data[start : start + size]
     file.seek(-10, 2)
     assert file.read() == data[-10:]
+
+
+def test_xarray_opens_a_folder_url(tmp_path: Path, memory: Any) -> None:
+    xr = pytest.importorskip("xarray", reason="xarray is not installed (extra 'xarray')")
+    from dicomnp.xarray import DicomnpBackendEntrypoint
+
+    paths = write_ct_series(tmp_path, slices=3, rows=8, columns=8)
+    for path in paths:
+        memory.pipe(f"/dicomnp-test/xr/{path.name}", path.read_bytes())
+    dataset = xr.open_dataset("memory://dicomnp-test/xr", engine=DicomnpBackendEntrypoint)
+    np.testing.assert_array_equal(dataset["image"].values, dicomnp.combine_series(tmp_path).array)
+
+
+def test_dask_refuses_a_url_by_name(memory: Any) -> None:
+    pytest.importorskip("dask", reason="dask is not installed (extra 'dask')")
+    with pytest.raises(dicomnp.InvalidOptionError, match="local path"):
+        dicomnp.read_dask("memory://dicomnp-test/frames.dcm")
