@@ -115,7 +115,7 @@ def encode_png(pixels: NDArray[np.uint8]) -> bytes:
     raw = pixels.size + pixels.shape[0]  # a filter byte before each row
     # imagecodecs guesses the output's size; incompressible pixels can outgrow the
     # guess, so give room for deflate's worst case and PNG's chunks.
-    encoded = png_encode(np.ascontiguousarray(pixels), out=raw + raw // 64 + 1024)
+    encoded = png_encode(np.ascontiguousarray(pixels), level=9, out=raw + raw // 64 + 1024)
     return bytes(encoded)
 
 
