@@ -19,8 +19,40 @@ from dicomnp.examples import ct_slice, write_ct_series
 _PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
+def _unfilter(rows: NDArray[np.uint8], samples: int) -> NDArray[np.uint8]:
+    """Undo the PNG row filters (PNG spec 9.2: None, Sub, Up, Average, Paeth), row by row."""
+    out = np.zeros((rows.shape[0], rows.shape[1] - 1), dtype=np.int64)
+    for index, row in enumerate(rows):
+        kind, line = int(row[0]), row[1:].astype(np.int64)
+        above = out[index - 1] if index else np.zeros_like(line)
+        current = np.zeros_like(line)
+        for position in range(len(line)):
+            left = current[position - samples] if position >= samples else 0
+            upper_left = above[position - samples] if position >= samples and index else 0
+            if kind == 0:
+                predictor = 0
+            elif kind == 1:
+                predictor = left
+            elif kind == 2:
+                predictor = above[position]
+            elif kind == 3:
+                predictor = (left + above[position]) // 2
+            else:
+                assert kind == 4, f"unknown PNG filter {kind}"
+                estimate = left + above[position] - upper_left
+                distances = (
+                    abs(estimate - left),
+                    abs(estimate - above[position]),
+                    abs(estimate - upper_left),
+                )
+                predictor = (left, above[position], upper_left)[distances.index(min(distances))]
+            current[position] = (line[position] + predictor) % 256
+        out[index] = current
+    return out.astype(np.uint8)
+
+
 def decode_png(data: bytes) -> NDArray[np.uint8]:
-    """Read back the PNG files encode_png writes (8-bit, filter 0, one IDAT)."""
+    """Read back an 8-bit greyscale or RGB PNG file, written by any encoder."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position = 8
     chunks: dict[bytes, bytes] = {}
@@ -32,13 +64,13 @@ def decode_png(data: bytes) -> NDArray[np.uint8]:
         assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
         chunks[kind] = chunks.get(kind, b"") + body
         position += 12 + length
-    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
     assert depth == 8
+    assert interlace == 0
     samples = 3 if colour == 2 else 1
     raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8)
-    rows = raw.reshape(height, width * samples + 1)
-    assert not rows[:, 0].any()
-    pixels = rows[:, 1:].reshape(height, width, samples)
+    pixels = _unfilter(raw.reshape(height, width * samples + 1), samples)
+    pixels = pixels.reshape(height, width, samples)
     return pixels[..., 0] if samples == 1 else pixels
 
 
@@ -56,6 +88,8 @@ def test_png_round_trip_grey_and_colour() -> None:
     colour = rng.integers(0, 256, (4, 3, 3), dtype=np.uint8)
     assert np.array_equal(decode_png(encode_png(grey)), grey)
     assert np.array_equal(decode_png(encode_png(colour)), colour)
+    noise = rng.integers(0, 256, (97, 131), dtype=np.uint8)  # incompressible
+    assert np.array_equal(decode_png(encode_png(noise)), noise)
     with pytest.raises(ValueError, match="uint8"):
         encode_png(grey.astype(np.uint16))
 

@@ -54,8 +54,9 @@ def read(
 
     Parameters
     ----------
-    source : path, os.PathLike, binary file, bytes or pydicom.Dataset
-        The instance. Files are only read.
+    source : path, os.PathLike, URL, binary file, bytes or pydicom.Dataset
+        The instance. Files are only read. A URL (``s3://``, ``https://``,
+        ...) is read by ranged requests through fsspec (extra ``cloud``).
     frames : int, slice, sequence of int or None, optional
         0-based frames to decode, in the order given; negative indices count
         from the end. None (default) decodes all: the array has a frame axis

@@ -25,6 +25,7 @@ from pydicom.errors import InvalidDicomError
 
 from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
 from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
+from ._remote import is_url, open_url
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
     CorruptPixelDataError,
@@ -257,6 +258,9 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     name = source_name(source)
     if isinstance(source, Dataset):
         yield _from_dataset(source, name)
+    elif is_url(source):  # read by ranged requests (see _remote.py); no local path
+        with open_url(name) as remote:
+            yield _from_file(cast(BinaryIO, remote), name, buffered=True)
     elif isinstance(source, (str, os.PathLike)):
         try:
             fp = _CappedReader(io.FileIO(source, "rb"))

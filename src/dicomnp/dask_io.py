@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from ._execute import FrameJob, render_job
 from ._instance import PreparedInstance
+from ._remote import is_url
 from ._source import open_source
 from .decode import FrameSelection
 from .errors import InvalidOptionError, MissingDependencyError
@@ -89,6 +90,12 @@ def require(feature: str, modules: Sequence[str] = ("dask",)) -> None:
 
 
 def _path_of(source: object) -> str:
+    if is_url(source):
+        raise InvalidOptionError(
+            "Dask tasks open their files by local path; read a URL with read or "
+            f"combine_series instead: {source}",
+            option="source",
+        )
     if isinstance(source, (str, os.PathLike)):
         return os.path.abspath(os.fspath(source))
     raise InvalidOptionError(

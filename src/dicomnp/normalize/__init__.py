@@ -6,7 +6,7 @@ colour model of the decoded samples) and from the header.
 """
 
 from .header import MEDIA_TYPE, RenderingDescription, build_header, describe_rendering
-from .image import HasArray, Image, to_npy
+from .image import HasArray, Image, array_for_numpy, to_npy
 from .lossy import LossyAssessment, assess_lossy, refuse_lossy
 from .options import (
     Padding,
@@ -41,6 +41,7 @@ __all__ = [
     "ValuesLike",
     "Voi",
     "VoiLike",
+    "array_for_numpy",
     "assess_lossy",
     "build_header",
     "check_workers",

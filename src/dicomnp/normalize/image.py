@@ -15,7 +15,41 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["HasArray", "Image", "to_npy"]
+__all__ = ["HasArray", "Image", "array_for_numpy", "to_npy"]
+
+
+def array_for_numpy(
+    array: NDArray[Any], dtype: Any = None, copy: bool | None = None
+) -> NDArray[Any]:
+    """Give ``array`` to NumPy's ``__array__`` protocol, with its ``dtype`` and ``copy``.
+
+    ``copy=None`` (the default) returns ``array`` itself when no dtype is
+    asked for or it already has the dtype asked for; ``copy=True`` always
+    returns a new array; ``copy=False`` refuses a conversion that would copy,
+    as NumPy 2 specifies.
+
+    Raises
+    ------
+    ValueError
+        ``copy=False`` and ``dtype`` is not the array's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.arange(4, dtype=np.uint16)
+    >>> array_for_numpy(values) is values
+    True
+    >>> array_for_numpy(values, np.float32).dtype
+    dtype('float32')
+    """
+    wanted = array.dtype if dtype is None else np.dtype(dtype)
+    if wanted == array.dtype:
+        return array.copy() if copy else array
+    if copy is False:
+        raise ValueError(
+            f"a {wanted} array of {array.dtype} values needs a copy, and copy=False was given"
+        )
+    return array.astype(wanted)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +81,22 @@ class Image:
     array: NDArray[Any]
     header: dict[str, Any]
     mask: NDArray[np.bool_] | None = None
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        """The array itself, for ``numpy.asarray(image)``: no copy unless one is asked for.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import dicomnp
+        >>> from dicomnp.examples import ct_slice
+        >>> image = dicomnp.read(ct_slice())
+        >>> np.asarray(image) is image.array
+        True
+        >>> np.asarray(image, dtype=np.float32).dtype
+        dtype('float32')
+        """
+        return array_for_numpy(self.array, dtype, copy)
 
     def header_json(self, **kwargs: Any) -> str:
         """The header as JSON text; keyword arguments go to :func:`json.dumps`.

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._remote import is_url, url_files
 from .._source import SourceLike
 from ..errors import DicomNumpyError, GeometryError
 from .consistency import SPLIT_KEYS
@@ -157,7 +158,14 @@ def _show(value: Any) -> str:
 
 
 def iter_dicom_files(folder: str | os.PathLike[str]) -> Iterator[str]:
-    """Files under ``folder`` in sorted order, leaving out DICOMDIR by name."""
+    """Files under ``folder`` (a path or a URL) in sorted order, leaving out DICOMDIR by name."""
+    if is_url(folder):
+        for url in url_files(os.fspath(folder)):
+            if url.rstrip("/").rsplit("/", 1)[-1].upper() == "DICOMDIR":
+                logger.info("skipped %s: a DICOMDIR", url)
+                continue
+            yield url
+        return
     for root, directories, files in os.walk(folder):
         directories.sort()
         for name in sorted(files):
@@ -201,8 +209,9 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
     Parameters
     ----------
     folder : str or os.PathLike
-        Walked recursively; DICOMDIR and files that are not DICOM images are
-        skipped and listed in ``skipped``.
+        A folder or a folder URL (fsspec, extra ``cloud``), walked
+        recursively; DICOMDIR and files that are not DICOM images are skipped
+        and listed in ``skipped``.
 
     Returns
     -------
@@ -230,7 +239,8 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
         for header in headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
     series = tuple(split_series(uid, headers) for uid, headers in by_series.items())
-    return SeriesCatalog(folder=os.fspath(Path(folder)), series=series, skipped=tuple(skipped))
+    name = os.fspath(folder) if is_url(folder) else os.fspath(Path(folder))
+    return SeriesCatalog(folder=name, series=series, skipped=tuple(skipped))
 
 
 def split_series(uid: str, headers: list[SliceHeader]) -> Series:

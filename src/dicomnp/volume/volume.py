@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
 from .._execute import start_pool_early
+from .._remote import is_url, url_is_folder
 from .._source import SourceLike
 from .._workers import WorkerPool
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
@@ -31,6 +32,7 @@ from ..normalize import (
     RenderOptions,
     ValuesLike,
     VoiLike,
+    array_for_numpy,
     check_workers,
 )
 from .consistency import Dropped, check_consistent, check_ends, resolve_duplicates
@@ -215,6 +217,21 @@ class Volume:
     header: VolumeHeader
     mask: NDArray[np.bool_] | None = None
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        """The array itself, for ``numpy.asarray(volume)``: no copy unless one is asked for.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dicomnp.examples import ct_series
+        >>> volume = combine_series(ct_series(3, 16, 16))
+        >>> np.asarray(volume) is volume.array
+        True
+        >>> np.asarray(volume, dtype=np.float64).dtype
+        dtype('float64')
+        """
+        return array_for_numpy(self.array, dtype, copy)
+
     @property
     def spacing(self) -> tuple[float, float, float]:
         """Voxel size ``(slice, row, column)`` in mm: the lengths of the affine's columns."""
@@ -249,7 +266,7 @@ class Volume:
 def _sources_of(sources: SeriesSource) -> tuple[list[SourceLike], bool]:
     """The images to read, and whether they were found by walking a folder."""
     if isinstance(sources, (str, os.PathLike)):
-        if os.path.isdir(sources):
+        if url_is_folder(sources) if is_url(sources) else os.path.isdir(sources):
             return list(iter_dicom_files(sources)), True
         return [sources], False
     if isinstance(sources, (bytes, bytearray, memoryview, Dataset)):
@@ -310,9 +327,10 @@ def combine_series(
     Parameters
     ----------
     sources : folder, Stack, image, or sequence of images
-        A folder (walked, skipping DICOMDIR and non-DICOM files), a
-        :class:`Stack` from :func:`find_series`, one enhanced multi-frame
-        image, or a sequence of paths, file objects, bytes or Datasets.
+        A folder or folder URL (walked, skipping DICOMDIR and non-DICOM
+        files), a :class:`Stack` from :func:`find_series`, one enhanced
+        multi-frame image, or a sequence of paths, URLs, file objects, bytes
+        or Datasets.
     rtol, atol : float
         Gap tolerance: each distance between neighbouring slices along the
         normal may differ from the median by ``atol + rtol * median`` mm.
