@@ -32,6 +32,7 @@ from .errors import (
     InvalidPixelMetadataError,
     NoPixelDataError,
     NotDicomError,
+    SourceNotFoundError,
     UnsupportedTransferSyntaxError,
 )
 
@@ -260,6 +261,8 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     elif isinstance(source, (str, os.PathLike)):
         try:
             fp = _CappedReader(io.FileIO(source, "rb"))
+        except FileNotFoundError as exc:
+            raise SourceNotFoundError("no such file", path=name) from exc
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:
