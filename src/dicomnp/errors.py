@@ -217,6 +217,9 @@ class SourceNotFoundError(NotDicomError, FileNotFoundError):
 class NoPixelDataError(DicomNumpyError):
     """The data set holds no Pixel Data, Float Pixel Data or Double Float Pixel Data.
 
+    The message names the SOP Class when the data set has one (an RT Plan,
+    a structure set, ...), and says when it is a DICOMDIR.
+
     Examples
     --------
     >>> import dicomnp
@@ -226,7 +229,7 @@ class NoPixelDataError(DicomNumpyError):
     >>> dicomnp.read(dataset)
     Traceback (most recent call last):
     ...
-    dicomnp.errors.NoPixelDataError: <Dataset>: the data set has no pixel data element
+    dicomnp.errors.NoPixelDataError: <Dataset>: the data set has no pixel data element (CT Image ...
     """
 
 

@@ -45,6 +45,7 @@ from ..errors import (
     SeriesError,
 )
 from .consistency import resolve_duplicates
+from .dicomdir import DICOMDIR_CLASS
 from .geometry import describe_gaps, reference_spacing, slice_positions
 from .headers import SliceHeader
 from .reading import read_headers
@@ -53,7 +54,6 @@ __all__ = ["combine_slices", "sort_by_instance_number", "sort_by_slice_position"
 
 logger = logging.getLogger(__name__)
 
-_DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 _INVARIANTS = (
     "Modality",
     "SOPClassUID",
@@ -217,7 +217,7 @@ def _is_dicomdir(entry: _Slice) -> bool:
     meta = getattr(entry.attributes, "file_meta", None) if entry.decodable else None
     if meta is not None:
         classes.add(meta.get("MediaStorageSOPClassUID"))
-    return _DICOMDIR_CLASS in classes
+    return DICOMDIR_CLASS in classes
 
 
 def combine_slices(
