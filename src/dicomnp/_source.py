@@ -268,6 +268,12 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
             fp = _CappedReader(io.FileIO(source, "rb"))
         except FileNotFoundError as exc:
             raise SourceNotFoundError("no such file", path=name) from exc
+        except IsADirectoryError as exc:
+            raise NotDicomError(
+                "is a folder, not a file: read one of its files, or stack its series with "
+                "combine_series(folder) (find_series(folder) lists them)",
+                path=name,
+            ) from exc
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:

@@ -500,7 +500,7 @@ class SeriesError(DicomNumpyError):
     >>> dicomnp.combine_series([])
     Traceback (most recent call last):
     ...
-    dicomnp.errors.SeriesError: no DICOM images found
+    dicomnp.errors.SeriesError: no DICOM images found: no sources given
     """
 
     files: tuple[str, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from pydicom.fileset import FileSet
 
 import dicomnp
 import dicomnp.cli
-from dicomnp.examples import ct_series
+from dicomnp.examples import ct_series, write_ct_series
 from support.build import to_bytes
 
 
@@ -81,3 +82,40 @@ def test_one_file_is_a_catalog_of_its_series(tmp_path: Path) -> None:
     catalog = dicomnp.find_series(path)
     assert len(catalog) == 1
     assert catalog[0].stacks[0].files == (str(path),)
+
+
+def test_a_folder_given_to_to_array_points_to_combine_series(tmp_path: Path) -> None:
+    write_ct_series(tmp_path, slices=2, rows=4, columns=4)
+    for call in (dicomnp.to_array, dicomnp.read):
+        with pytest.raises(dicomnp.NotDicomError, match=r"is a folder.*combine_series\(folder\)"):
+            call(tmp_path)
+
+
+def test_no_images_names_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not DICOM")
+    with pytest.raises(
+        dicomnp.SeriesError, match=rf"no DICOM images found in {re.escape(str(tmp_path))} \(1 file"
+    ):
+        dicomnp.combine_series(tmp_path)
+    with pytest.raises(dicomnp.SeriesError, match="no DICOM images found: no sources given"):
+        dicomnp.combine_series([])
+
+
+@pytest.mark.parametrize("slices", [2, 60])
+def test_reprs_stay_short_however_many_files(tmp_path: Path, slices: int) -> None:
+    write_ct_series(tmp_path, slices=slices, rows=4, columns=4)
+    catalog = dicomnp.find_series(tmp_path)
+    volume = dicomnp.combine_series(catalog[0].stacks[0], padding="mask")
+    shown = {
+        "catalog": repr(catalog),
+        "series": repr(catalog[0]),
+        "stack": repr(catalog[0].stacks[0]),
+        "volume": repr(volume),
+        "header": repr(volume.header),
+    }
+    for what, text in shown.items():
+        assert len(text) < 2048, (what, len(text))
+    assert f"{slices} image file(s)" in shown["catalog"]
+    assert f"array=<({slices}, 4, 4, 1) uint16>" in shown["volume"]
+    if slices == 60:
+        assert "files=<60 items>" in shown["header"]

@@ -68,6 +68,9 @@ class Stack:
         """The files holding the stack's slices, each once."""
         return tuple(dict.fromkeys(header.name for header in self.headers))
 
+    def __repr__(self) -> str:
+        return f"Stack({self.series_instance_uid!r}: {self.describe()})"
+
     def describe(self) -> str:
         """One line: slices, size, and the key that sets the stack apart."""
         first = self.headers[0]
@@ -95,6 +98,14 @@ class Series:
     description: str
     stacks: tuple[Stack, ...]
     split_by: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        described = f" {self.description!r}" if self.description else ""
+        split = f", split by {', '.join(self.split_by)}" if self.split_by else ""
+        return (
+            f"Series({self.modality}{described} {self.series_instance_uid!r}: "
+            f"{len(self.stacks)} stack(s){split})"
+        )
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,14 @@ class SeriesCatalog:
             lines.append(f"skipped {len(self.skipped)} file(s):")
             lines.extend(f"   - {path}: {reason}" for path, reason in self.skipped)
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        stacks = sum(len(series.stacks) for series in self.series)
+        files = sum(len(stack.files) for series in self.series for stack in series.stacks)
+        return (
+            f"SeriesCatalog({self.folder!r}: {len(self.series)} series, {stacks} stack(s), "
+            f"{files} image file(s), {len(self.skipped)} skipped; summary() says more)"
+        )
 
     def __str__(self) -> str:
         return self.summary()
