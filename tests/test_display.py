@@ -136,6 +136,11 @@ def test_image_displays_its_middle_frame_and_header() -> None:
     assert fields["shape"] == "(64, 64, 1)"
     assert fields["value_offset"] == "32768"
     assert fields["values"] == "stored"
+    # The file's Rescale Intercept first; the one that applies to the array under its own name.
+    assert fields["rescale_intercept"] == "-1024"
+    assert fields["rescale_intercept_from_array"] == "-33792"
+    names = list(fields)
+    assert names.index("rescale_intercept") < names.index("rescale_intercept_from_array")
 
 
 def test_multi_frame_and_colour_images_display() -> None:

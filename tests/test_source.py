@@ -6,8 +6,10 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from numpy.typing import NDArray
+from pydicom.uid import generate_uid
 
 import dicomnp
 from dicomnp._source import open_source
@@ -66,3 +68,33 @@ def test_a_file_object_is_read_again_from_where_it_was_left() -> None:
     np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(first[..., 0], values)
     assert stream.tell() == 0
+
+
+@pytest.mark.parametrize(
+    ("sop_class", "modality", "name"),
+    [
+        ("1.2.840.10008.5.1.4.1.1.481.5", "RTPLAN", "RT Plan Storage"),
+        ("1.2.840.10008.5.1.4.1.1.481.3", "RTSTRUCT", "RT Structure Set Storage"),
+    ],
+)
+def test_a_data_set_without_preamble_or_pixels_is_dicom_without_pixels(
+    tmp_path: Path, sop_class: str, modality: str, name: str
+) -> None:
+    dataset = pydicom.Dataset()
+    dataset.SOPClassUID = sop_class
+    dataset.SOPInstanceUID = generate_uid()
+    dataset.Modality = modality
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, dataset, implicit_vr=True, little_endian=True)
+    data = buffer.getvalue()
+    assert not data.startswith(bytes(128) + b"DICM")  # no preamble, no file meta
+    path = tmp_path / "object.dcm"
+    path.write_bytes(data)
+    for source in (data, path):
+        with pytest.raises(dicomnp.NoPixelDataError, match=rf"no pixel data element \({name}\)"):
+            dicomnp.read(source)
+
+
+def test_bytes_that_are_no_data_set_are_still_not_dicom() -> None:
+    with pytest.raises(dicomnp.NotDicomError, match="not a DICOM file"):
+        dicomnp.read(b"plain text, no tags at all " * 20)

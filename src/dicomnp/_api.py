@@ -203,7 +203,7 @@ def to_array(
     workers: int | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> Union[NDArray[Any], Masked]:
-    """Decode and render one instance to a NumPy array (DESIGN.md section 3).
+    """Decode and render one instance to a NumPy array (the rendering profile: docs/rendering.rst).
 
     Takes the options of :func:`read`. Use :func:`read` for the header.
 

@@ -46,6 +46,8 @@ _IMAGE_FIELDS = (
     "inverted",
     "rescale_slope",
     "rescale_intercept",
+    "rescale_slope_from_array",
+    "rescale_intercept_from_array",
     "window",
     "pixel_spacing",
     "slice_thickness",

@@ -22,6 +22,7 @@ from typing import BinaryIO, Protocol, Union, cast
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
 
 from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
 from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
@@ -33,10 +34,12 @@ from .errors import (
     InvalidPixelMetadataError,
     NoPixelDataError,
     NotDicomError,
+    SourceNotFoundError,
     UnsupportedTransferSyntaxError,
 )
 
 __all__ = [
+    "DICOMDIR_CLASS",
     "ByteReader",
     "OpenSource",
     "PixelElement",
@@ -58,6 +61,9 @@ _PIXEL_KEYWORDS = {
     DOUBLE_FLOAT_PIXEL_DATA: "DoubleFloatPixelData",
 }
 UNDEFINED_LENGTH = 0xFFFFFFFF
+DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+"""Media Storage Directory Storage: the SOP Class of a DICOMDIR."""
+
 _IMPLICIT_LE = "1.2.840.10008.1.2"
 _EXPLICIT_LE = "1.2.840.10008.1.2.1"
 _EXPLICIT_BE = "1.2.840.10008.1.2.2"
@@ -264,6 +270,14 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
     elif isinstance(source, (str, os.PathLike)):
         try:
             fp = _CappedReader(io.FileIO(source, "rb"))
+        except FileNotFoundError as exc:
+            raise SourceNotFoundError("no such file", path=name) from exc
+        except IsADirectoryError as exc:
+            raise NotDicomError(
+                "is a folder, not a file: read one of its files, or stack its series with "
+                "combine_series(folder) (find_series(folder) lists them)",
+                path=name,
+            ) from exc
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:
@@ -299,9 +313,36 @@ def _read_header(fp: BinaryIO, name: str) -> Dataset:
         dataset = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
     except Exception as exc:
         raise NotDicomError(f"cannot read the DICOM header: {exc}", path=name) from exc
-    if "Rows" not in dataset and "Columns" not in dataset:
+    if "Rows" not in dataset and "Columns" not in dataset and not _has_sop_class(dataset):
         raise NotDicomError("not a DICOM file (no preamble, no image attributes)", path=name)
     return dataset
+
+
+def _has_sop_class(dataset: Dataset) -> bool:
+    """True when a data set read without preamble names a valid SOP Class: it is DICOM."""
+    try:
+        return bool(UID(str(dataset.get("SOPClassUID") or "")).is_valid)
+    except Exception:  # a value pydicom cannot convert: not a SOP Class
+        return False
+
+
+def _no_pixels(dataset: Attributes, name: str) -> NoPixelDataError:
+    """The error for a data set without pixels, saying what it is when its SOP Class says."""
+    meta = getattr(dataset, "file_meta", None)
+    sop_class = dataset.get("SOPClassUID") or (
+        meta.get("MediaStorageSOPClassUID") if meta else None
+    )
+    what = ""
+    if sop_class:
+        uid = UID(str(sop_class))
+        if uid == DICOMDIR_CLASS:
+            what = (
+                ": it is a DICOMDIR, an index of the files of a file-set; "
+                "find_series reads the series it lists"
+            )
+        else:
+            what = f" ({uid.name})" if uid.is_valid else ""
+    return NoPixelDataError(f"the data set has no pixel data element{what}", path=name)
 
 
 _CHECKED_SEQUENCES = frozenset(
@@ -426,7 +467,10 @@ def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource
         return _from_dataset(full, name, syntax)
     position = fp.tell()
     reader = FileReader(fp)
-    pixel = _parse_pixel_element(reader, position, syntax, name)
+    try:
+        pixel = _parse_pixel_element(reader, position, syntax, name)
+    except NoPixelDataError:
+        raise _no_pixels(dataset, name) from None
     return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
 
 
@@ -515,7 +559,7 @@ def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = N
     _check_readable(dataset, name)
     present = [tag for tag in PIXEL_TAGS if tag in dataset]
     if not present:
-        raise NoPixelDataError("the data set has no pixel data element", path=name)
+        raise _no_pixels(dataset, name)
     if len(present) > 1:
         raise InvalidPixelMetadataError(
             "the data set holds more than one pixel data element", path=name, tag=present[1]

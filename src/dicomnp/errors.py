@@ -13,12 +13,14 @@ class attribute with its default (``expected: int | None = None``); the root's
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from typing import ClassVar, cast
 
 __all__ = [
     "CorruptEncapsulationError",
     "CorruptPixelDataError",
+    "DicomImportException",
     "DicomNumpyError",
     "DuplicateSliceError",
     "FrameIndexError",
@@ -30,6 +32,7 @@ __all__ = [
     "LossyDataError",
     "MissingCodecError",
     "MissingDependencyError",
+    "MissingInstanceNumberException",
     "MissingSliceError",
     "MultipleVolumesError",
     "NoPixelDataError",
@@ -38,6 +41,7 @@ __all__ = [
     "OutputTooLargeError",
     "SeriesError",
     "ShearedStackError",
+    "SourceNotFoundError",
     "TruncatedPixelDataError",
     "UnsupportedPixelDataError",
     "UnsupportedTransferSyntaxError",
@@ -165,8 +169,56 @@ class NotDicomError(DicomNumpyError):
     """
 
 
+class SourceNotFoundError(NotDicomError, FileNotFoundError):
+    """The file or folder to read does not exist.
+
+    Also a :class:`FileNotFoundError`, so ``except FileNotFoundError`` (or
+    ``OSError``) catches it; ``errno`` is ``ENOENT`` and ``filename`` the path.
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> try:
+    ...     dicomnp.read("no/such/file.dcm")
+    ... except FileNotFoundError as error:
+    ...     print(type(error).__name__, error.filename)
+    SourceNotFoundError no/such/file.dcm
+    """
+
+    def __new__(cls, *args: object, **extra: object) -> SourceNotFoundError:
+        # OSError's layout: the first __new__ in the method order (ValueError's) cannot build it.
+        return OSError.__new__(cls, *args)
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        frame: int | None = None,
+        tag: int | None = None,
+        **extra: object,
+    ) -> None:
+        super().__init__(message, path=path, frame=frame, tag=tag, **extra)
+        self.errno = errno.ENOENT
+        self.strerror = message
+        self.filename = path
+
+    def __str__(self) -> str:
+        # OSError's would prefix "[Errno 2]" and repeat the path; the message already says it.
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        cls, args, state = super().__reduce__()
+        assert isinstance(state, dict)
+        fields = {"errno": self.errno, "strerror": self.strerror, "filename": self.filename}
+        return (cls, args, {**state, **fields})
+
+
 class NoPixelDataError(DicomNumpyError):
     """The data set holds no Pixel Data, Float Pixel Data or Double Float Pixel Data.
+
+    The message names the SOP Class when the data set has one (an RT Plan,
+    a structure set, ...), and says when it is a DICOMDIR.
 
     Examples
     --------
@@ -177,7 +229,7 @@ class NoPixelDataError(DicomNumpyError):
     >>> dicomnp.read(dataset)
     Traceback (most recent call last):
     ...
-    dicomnp.errors.NoPixelDataError: <Dataset>: the data set has no pixel data element
+    dicomnp.errors.NoPixelDataError: <Dataset>: the data set has no pixel data element (CT Image ...
     """
 
 
@@ -448,7 +500,7 @@ class SeriesError(DicomNumpyError):
     >>> dicomnp.combine_series([])
     Traceback (most recent call last):
     ...
-    dicomnp.errors.SeriesError: no DICOM images found
+    dicomnp.errors.SeriesError: no DICOM images found: no sources given
     """
 
     files: tuple[str, ...] = ()
@@ -465,6 +517,30 @@ class InconsistentSeriesError(SeriesError):
     Traceback (most recent call last):
     ...
     dicomnp.errors.InconsistentSeriesError: SeriesInstanceUID differs between slices: ...
+    """
+
+
+DicomImportException = SeriesError
+"""dicom_numpy's name for a refusal of :func:`~dicomnp.combine_slices`: :class:`SeriesError`.
+
+Every refusal of a series is a :class:`SeriesError` subclass, so code written
+for dicom_numpy that catches ``DicomImportException`` keeps catching them.
+"""
+
+
+class MissingInstanceNumberException(InconsistentSeriesError):
+    """Sorting by Instance Number was asked for and a slice has none (dicom_numpy's name).
+
+    Examples
+    --------
+    >>> import dicomnp
+    >>> from dicomnp.examples import ct_series
+    >>> slices = ct_series(3, 8, 8)
+    >>> del slices[1].InstanceNumber
+    >>> dicomnp.sort_by_instance_number(slices)
+    Traceback (most recent call last):
+    ...
+    dicomnp.errors.MissingInstanceNumberException: InstanceNumber is missing in 1 of 3 slices ...
     """
 
 

@@ -185,3 +185,51 @@ def test_python_dash_m_dicomnp_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert failed.returncode == 2
     assert one_error_line(failed.stderr).endswith("no such file or folder")
+
+
+@pytest.mark.parametrize("command", ["convert", "info"])
+def test_a_reader_that_closed_the_pipe_stops_no_work(tmp_path: Path, command: str) -> None:
+    """``dicomnp convert ... | head -1``: every stack is still written, and no error is shown."""
+    write_ct_series(tmp_path / "study" / "a", slices=3, rows=4, columns=4)
+    write_ct_series(tmp_path / "study" / "b", slices=2, rows=4, columns=4)
+    (tmp_path / "out").mkdir()
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line is written
+    arguments = [str(tmp_path / "study")] + (
+        ["-o", str(tmp_path / "out")] if command == "convert" else []
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "dicomnp", command, *arguments],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONWARNINGS": "error"},
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    if command == "convert":
+        assert sorted(path.name for path in (tmp_path / "out").glob("*.npy")) == [
+            "stack-1.npy",
+            "stack-2.npy",
+        ]
+
+
+def test_the_lossy_refusal_names_the_flag(tmp_path: Path, run: Runner) -> None:
+    slices = geometry_series(2)
+    for ds in slices:
+        ds.LossyImageCompression = "01"
+    folder = tmp_path / "lossy"
+    folder.mkdir()
+    for k, ds in enumerate(slices):
+        ds.save_as(folder / f"{k}.dcm", enforce_file_format=True)
+    for args in (
+        ["convert", folder, "-o", tmp_path / "x.npy"],
+        ["convert", folder / "0.dcm", "-o", tmp_path / "y.npy"],
+    ):
+        result = run(*args)
+        assert result.code == 3
+        assert one_error_line(result.err).endswith("pass --allow-lossy to decode it anyway")

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import numpy as np
+import pydicom
 import pytest
 from numpy.typing import NDArray
 from pydicom.uid import (
@@ -95,6 +96,25 @@ def test_single_bit_frames_that_start_inside_a_byte() -> None:
     # frame 1 starts at bit 100, in the middle of byte 12
     np.testing.assert_array_equal(_decode(data, frames=1)[0, ..., 0], bits[1])
     np.testing.assert_array_equal(_decode(data, frames=[2, 0])[..., 0], bits[[2, 0]])
+
+
+@pytest.mark.parametrize("vr", ["OB", "OW"])
+def test_single_bit_big_endian_equals_pydicom(vr: str) -> None:
+    bits = RNG.integers(0, 1, size=(3, 10, 13), endpoint=True, dtype=np.uint8)
+    ds = image_dataset(
+        pack_bits(bits),
+        rows=10,
+        columns=13,
+        bits_allocated=1,
+        frames=3,
+        syntax=ExplicitVRBigEndian,
+        vr=vr,
+    )
+    data = to_bytes(ds)
+    expected = pydicom.dcmread(io.BytesIO(data)).pixel_array
+    np.testing.assert_array_equal(expected, bits)  # the file holds what the test chose
+    np.testing.assert_array_equal(_decode(data)[..., 0], expected)
+    np.testing.assert_array_equal(_decode(data, frames=1)[0, ..., 0], expected[1])
 
 
 def test_single_bit_odd_byte_count_ignores_the_pad_byte() -> None:
@@ -354,6 +374,16 @@ def test_not_dicom_and_no_pixel_data() -> None:
 def test_missing_file_is_a_dicomnp_error(tmp_path: Any) -> None:
     with pytest.raises(dicomnp.NotDicomError, match=r"missing\.dcm"):
         decode_pixels(tmp_path / "missing.dcm")
+
+
+@pytest.mark.parametrize("call", [decode_pixels, dicomnp.read, dicomnp.to_array])
+def test_missing_file_is_also_a_file_not_found_error(tmp_path: Any, call: Any) -> None:
+    missing = tmp_path / "missing.dcm"
+    with pytest.raises(FileNotFoundError, match=r"missing\.dcm: no such file") as caught:
+        call(missing)
+    assert isinstance(caught.value, dicomnp.SourceNotFoundError)
+    assert caught.value.filename == str(missing)
+    assert caught.value.errno == 2
 
 
 def test_file_object_is_left_open_and_unchanged(tmp_path: Any) -> None:

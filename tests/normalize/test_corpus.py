@@ -93,7 +93,7 @@ def _stored_from(image: dicomnp.Image) -> NDArray[np.int64]:
     recipe = header["stored_from_array"]
     values = image.array.astype(np.int64)
     recovered = recipe["scale"] * values + recipe["offset"]
-    # The same by the DESIGN.md recipe: undo the inversion, then subtract the offset.
+    # The same by the header's recipe (docs/rendering.rst): undo the inversion, subtract the offset.
     undone = ((1 << header["bits_stored"]) - 1 - values) if header["inverted"] else values
     assert np.array_equal(undone - header["value_offset"], recovered)
     return np.asarray(recovered, dtype=np.int64)

@@ -111,12 +111,25 @@ def test_monochrome1_rescale_still_gives_modality_values_from_the_array() -> Non
     dataset = grey(stored, bits_allocated=16, bits_stored=12, photometric="MONOCHROME1")
     dataset.RescaleSlope, dataset.RescaleIntercept = "2", "-100"
     image = dicomnp.read(dataset)
-    slope, intercept = image.header["rescale_slope"], image.header["rescale_intercept"]
+    assert (image.header["rescale_slope"], image.header["rescale_intercept"]) == (2, -100)
+    slope = image.header["rescale_slope_from_array"]
+    intercept = image.header["rescale_intercept_from_array"]
     assert (slope, intercept) == (-2, 8090)
     values = image.array[..., 0].astype(np.int64)
     assert (slope * values + intercept).tolist() == (2 * stored - 100).tolist()
     modality = dicomnp.to_array(dataset, values="modality")
     assert modality[..., 0].tolist() == (2 * stored - 100).tolist()  # never inverted
+
+
+def test_a_stored_ct_header_gives_the_files_intercept_and_the_one_for_the_array() -> None:
+    dataset = grey(np.array([[-1024, 0, 1000]]), bits_allocated=16, signed=True)
+    dataset.RescaleSlope, dataset.RescaleIntercept = "1", "-1024"
+    image = dicomnp.read(dataset)
+    assert (image.header["rescale_slope"], image.header["rescale_intercept"]) == (1, -1024)
+    assert image.header["value_offset"] == 32768
+    assert image.header["rescale_intercept_from_array"] == -1024 - 32768
+    values = image.array[..., 0].astype(np.int64) + image.header["rescale_intercept_from_array"]
+    assert values.tolist() == [[-2048, -1024, -24]]
 
 
 def test_monochrome1_display_is_inverted_after_the_window() -> None:

@@ -1,8 +1,10 @@
 """Broken and hostile files give a dicomnp error at once: no other type, no hang, no blow-up.
 
-The short fuzz run here uses a fixed seed; ``DICOMNP_FUZZ_CASES`` sets how
-many cases it runs. The long run (``PYTHONPATH=tests python -m support.fuzz
---cases 20000 --seed 1``) watches each case from another process.
+The fuzz runs here use fixed seeds: a quick one (300 cases) in the default
+test line, and the short run (3,000 cases; ``DICOMNP_FUZZ_CASES`` sets how
+many) marked ``slow``, which CI runs with ``pytest -m slow``. The long run
+(``PYTHONPATH=tests python -m support.fuzz --cases 20000 --seed 1``) watches
+each case from another process.
 """
 
 from __future__ import annotations
@@ -33,17 +35,28 @@ from support.series_build import geometry_series
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 SHORT_CASES = int(os.environ.get("DICOMNP_FUZZ_CASES", "3000"))
+"""The cases of the run marked ``slow``: outside the default test line, run by CI."""
+QUICK_CASES = 300
+"""The cases of the run in the default test line."""
 RLE = "1.2.840.10008.1.2.5"
 J2K_LOSSLESS = "1.2.840.10008.1.2.4.90"
 ENCAPSULATED_NATIVE = "1.2.840.10008.1.2.1.98"
 
 
-def test_short_fuzz_run_gives_only_named_dicomnp_errors_in_time_and_memory() -> None:
-    outcomes = list(fuzz.run_cases(SHORT_CASES, seed=7))
+def _assert_only_named_errors(outcomes: list[fuzz.Outcome]) -> None:
     failures = [f"{o.case}: {o.result}: {o.detail[-600:]}" for o in outcomes if o.failed]
     assert not failures, "\n".join(failures[:10])
     results = {o.result for o in outcomes}
     assert results == {"ok", "error"}  # the mutations both break files and leave some readable
+
+
+def test_quick_fuzz_run_gives_only_named_dicomnp_errors_in_time_and_memory() -> None:
+    _assert_only_named_errors(list(fuzz.run_cases(QUICK_CASES, seed=11)))
+
+
+@pytest.mark.slow
+def test_short_fuzz_run_gives_only_named_dicomnp_errors_in_time_and_memory() -> None:
+    _assert_only_named_errors(list(fuzz.run_cases(SHORT_CASES, seed=7)))
 
 
 # Structured cases: group 0028 values that contradict each other

@@ -38,6 +38,7 @@ from ._common import (
     EXIT_USAGE,
     UsageError,
     exit_code_of,
+    message_of,
     report_error,
 )
 from ._common import EXIT_MISSING as EXIT_MISSING
@@ -186,15 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         known = (DicomNumpyError, UsageError, OSError)
         if isinstance(exc, known):
-            report_error(str(exc) if not isinstance(exc, OSError) else _os_message(exc))
+            report_error(message_of(exc))
             return exit_code_of(exc)
         if args.debug:
             raise
         report_error(f"internal error ({type(exc).__name__}: {exc}); run with --debug for details")
         return EXIT_INTERNAL
-
-
-def _os_message(exc: OSError) -> str:
-    if exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    return str(exc)

@@ -17,6 +17,7 @@ import pydicom
 from .._syntaxes import lookup
 from ..errors import DicomNumpyError
 from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
+from ..volume.dicomdir import is_dicomdir
 from ..volume.headers import SliceHeader
 from ..volume.reading import read_headers
 from ..volume.series import Series, SeriesCatalog, Stack, find_series, split_series
@@ -102,8 +103,9 @@ def _plain(value: Any) -> Any:
 
 
 def catalog_of(path: Path) -> SeriesCatalog:
-    """The series under a folder, or in one file (an enhanced image may hold several stacks)."""
-    if path.is_dir():
+    """The series under a folder or listed by a DICOMDIR, or in one file (an enhanced image
+    may hold several stacks)."""
+    if path.is_dir() or is_dicomdir(path):
         return find_series(path)
     headers = read_headers(os.fspath(path))
     series = split_series(headers[0].series_instance_uid, headers)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,12 @@ from ._common import (
     UsageError,
     existing_path,
     exit_code_of,
+    message_of,
     one_line,
     print_json,
     progress_bar,
     report_error,
+    say,
 )
 
 __all__ = ["run_convert", "run_info"]
@@ -70,7 +71,7 @@ def run_info(args: argparse.Namespace) -> int:
             }
         )
     else:
-        sys.stdout.write(info_text(catalog, infos) + "\n")
+        say(info_text(catalog, infos) + "\n")
     return EXIT_OK
 
 
@@ -178,13 +179,13 @@ def run_convert(args: argparse.Namespace) -> int:
             converted = convert_stack(stacks[number], number, path, args)
             written = write(converted, target, fmt, force=args.force)
         except (DicomNumpyError, OutputError, OSError) as exc:
-            message = str(exc) if not isinstance(exc, OSError) else f"{exc.filename}: {exc}"
+            message = message_of(exc)
             report_error(f"stack {number}: {message}" if len(targets) > 1 else message)
             code = code or exit_code_of(exc)
             continue
         if not args.quiet:
             array = converted.array
-            sys.stdout.write(
+            say(
                 f"wrote {written[0]} {tuple(array.shape)} {array.dtype}"
                 + (f" (+ {written[1].name})" if len(written) > 1 else "")
                 + "\n"

@@ -26,10 +26,12 @@ __all__ = [
     "UsageError",
     "existing_path",
     "exit_code_of",
+    "message_of",
     "one_line",
     "print_json",
     "progress_bar",
     "report_error",
+    "say",
 ]
 
 EXIT_OK = 0
@@ -55,6 +57,35 @@ def one_line(text: str, limit: int = 400) -> str:
 def report_error(message: str, stream: TextIO | None = None) -> None:
     """Write ``dicomnp: error: <message>`` as one line on ``stream`` (standard error)."""
     (stream or sys.stderr).write(f"dicomnp: error: {one_line(message, 2000)}\n")
+
+
+def message_of(exc: BaseException) -> str:
+    """The message of a known error, in the command's words (its flags, not keyword arguments)."""
+    from ..errors import LossyDataError
+
+    if isinstance(exc, OSError) and not isinstance(exc, ValueError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, LossyDataError):
+        return str(exc).replace("pass allow_lossy=True", "pass --allow-lossy")
+    return str(exc)
+
+
+def say(text: str) -> None:
+    """Write ``text`` on standard output now; a reader that has gone away stops no work.
+
+    When the reader of a pipe has closed it (``dicomnp convert ... | head -1``),
+    the rest of the output goes to the null device and the command goes on.
+    """
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())  # also what is left in the buffer at exit
+            os.close(null)
+        except (OSError, ValueError):  # not a file descriptor (captured output): nothing to do
+            pass
 
 
 def exit_code_of(exc: BaseException) -> int:
@@ -95,7 +126,7 @@ def progress_bar(quiet: bool, description: str) -> Any:
 
 def print_json(document: Any) -> None:
     """Print ``document`` as indented JSON on standard output."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    say(json.dumps(document, indent=2, default=str) + "\n")
 
 
 def existing_path(text: str) -> Path:

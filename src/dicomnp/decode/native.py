@@ -4,7 +4,9 @@ Covers Implicit and Explicit VR Little Endian, Deflated Explicit VR Little
 Endian (inflated by pydicom beforehand) and Explicit VR Big Endian, as PS3.5
 section 8.1 lays them out: Bits Allocated 1, 8, 16, 32 and 64, High Bit and
 Bits Stored below Bits Allocated, planar configuration 1, the native
-YBR_FULL_422 layout and 1-bit frames that start inside a byte.
+YBR_FULL_422 layout and 1-bit frames that start inside a byte. Bit-packed
+(1-bit) data are bytes in either byte order, so big endian reads them as
+little endian does (and as pydicom does: never swapped, whatever the VR).
 
 Each frame's bytes are read once, into the output array itself whenever the
 layout allows, then byte-swapped, masked and sign-extended in place.
@@ -19,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._source import ByteReader, PixelElement
-from ..errors import TruncatedPixelDataError, UnsupportedPixelDataError
+from ..errors import TruncatedPixelDataError
 from .pixel_info import PixelInfo
 
 __all__ = ["NativeFrames", "check_native_size", "native_length"]
@@ -100,12 +102,6 @@ class NativeFrames:
         self._subsampled = info.photometric_interpretation in _HALF_SUBSAMPLED
         # Big endian OW with 8-bit cells: bytes are swapped within each 16-bit word.
         self._swapped_words = not little_endian and info.bits_allocated == 8 and pixel.vr == "OW"
-        if not little_endian and info.bits_allocated == 1:
-            raise UnsupportedPixelDataError(
-                "single-bit pixel data in Explicit VR Big Endian is not supported",
-                path=name,
-                tag=pixel.tag,
-            )
         check_native_size(info, pixel, name)
 
     @property

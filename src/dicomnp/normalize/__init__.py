@@ -1,4 +1,4 @@
-"""The normalize layer: stored values to the rendered array and its header (DESIGN.md 3).
+"""The normalize layer: stored values to the rendered array and its header (docs/rendering.rst).
 
 It knows the rendering rules and nothing of bytes or codecs: it works from
 what the decode layer reports (stored values in their natural dtype and the

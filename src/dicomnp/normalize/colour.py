@@ -1,4 +1,4 @@
-"""Colour models to interleaved RGB, converted exactly once (DESIGN.md R4, RULES.md 4).
+"""Colour models to interleaved RGB, converted exactly once (rule R4, docs/rendering.rst).
 
 The decode layer reports the colour model of what it produced; this module
 decides what is left to do from that report alone:

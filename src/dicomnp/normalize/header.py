@@ -1,10 +1,13 @@
-"""The header: a JSON-serialisable mapping that says what the array holds (DESIGN.md 3).
+"""The header: a JSON-serialisable mapping that says what the array holds (docs/rendering.rst).
 
 It carries what is needed to undo each step: ``stored_from_array`` gives
 the stored value ``v = scale * a + offset`` (undoing the unsigned offset and
-any MONOCHROME1 inversion), ``rescale_slope``/``rescale_intercept`` give the
+any MONOCHROME1 inversion). ``rescale_slope``/``rescale_intercept`` are the
+file's Rescale Slope and Intercept (of stored values; ``source_rescale_*``
+are the same, under their former name), and
+``rescale_slope_from_array``/``rescale_intercept_from_array`` give the
 modality value ``m = slope * a + intercept`` directly from the array value
-``a``, and the original Rescale values are kept beside them. Compute these
+``a`` (the file's values adjusted for the unsigned offset and inversion). Compute these
 in a signed or float type (``array.astype(numpy.int64)``): the array is
 unsigned and the scale may be -1.
 """
@@ -261,8 +264,8 @@ def build_header(
     Returns
     -------
     dict
-        Plain JSON types only; see the module docstring and DESIGN.md
-        section 3 for the fields.
+        Plain JSON types only; see the module docstring and the rendering
+        profile (docs/rendering.rst) for the fields.
     """
     info = plan.info
     dtype = plan.dtype.newbyteorder("<") if plan.dtype.byteorder == ">" else plan.dtype
@@ -299,8 +302,10 @@ def build_header(
         "values": plan.options.values.value,
         "stored_from_array": _stored_from_array(plan),
         "modality_from_array": _one_or_list(modality or []),
-        "rescale_slope": _one_or_list([item["scale"] for item in modality or []]),
-        "rescale_intercept": _one_or_list([item["offset"] for item in modality or []]),
+        "rescale_slope": _one_or_list([rescale.slope for rescale in present]),
+        "rescale_intercept": _one_or_list([rescale.intercept for rescale in present]),
+        "rescale_slope_from_array": _one_or_list([item["scale"] for item in modality or []]),
+        "rescale_intercept_from_array": _one_or_list([item["offset"] for item in modality or []]),
         "source_rescale_slope": _one_or_list([rescale.slope for rescale in present]),
         "source_rescale_intercept": _one_or_list([rescale.intercept for rescale in present]),
         "rescale_type": _one_or_list([rescale.rescale_type for rescale in present]),

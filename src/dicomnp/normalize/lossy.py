@@ -1,4 +1,4 @@
-"""Deciding from the header alone whether pixel data are lossy (DESIGN.md R6, RULES.md 6).
+"""Deciding from the header alone whether pixel data are lossy (rule R6, docs/rendering.rst).
 
 The decision needs no codec and no pixel bytes, so it is made before any
 decoding. Evidence, any one of which makes data lossy:

@@ -27,7 +27,7 @@ __all__ = [
 
 
 class Values(str, Enum):
-    """Which values the array holds (DESIGN.md R8)."""
+    """Which values the array holds (rule R8, docs/rendering.rst)."""
 
     STORED = "stored"
     """Stored values by the rules: unsigned offset, MONOCHROME1 inverted, colour as RGB."""

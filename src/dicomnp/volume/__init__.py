@@ -7,7 +7,7 @@ place in one preallocated array (:mod:`.volume`). :mod:`.compat` is a drop-in
 for dicom_numpy.
 """
 
-from .compat import combine_slices, sort_by_slice_position
+from .compat import combine_slices, sort_by_instance_number, sort_by_slice_position
 from .series import Series, SeriesCatalog, Stack, find_series
 from .volume import Volume, VolumeHeader, combine_series
 
@@ -20,5 +20,6 @@ __all__ = [
     "combine_series",
     "combine_slices",
     "find_series",
+    "sort_by_instance_number",
     "sort_by_slice_position",
 ]

@@ -7,16 +7,22 @@ MR/CT frame type and echo sequences. A macro is either in the Per-frame
 Functional Groups Sequence item of the frame or in the one Shared Functional
 Groups Sequence item; the per-frame item is looked at first. The frames then
 go through the same grouping, sorting and validation as a classic series.
+
+An RT Dose (PS3.3 C.8.8.3.2) is a multi-frame image without functional
+groups: its frames are planes along the normal of its one Image Orientation,
+at the offsets of Grid Frame Offset Vector (3004,000C) from its one Image
+Position; :func:`offset_frame_headers` gives each frame its position.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydicom.dataset import Dataset
 
-from .._attributes import items
-from ..errors import InvalidPixelMetadataError
+from .._attributes import Attributes, items, optional
+from ..errors import GeometryError, InvalidPixelMetadataError
 from .headers import (
     SliceHeader,
     float_of,
@@ -27,9 +33,10 @@ from .headers import (
     with_frame,
 )
 
-__all__ = ["frame_headers"]
+__all__ = ["frame_headers", "offset_frame_headers"]
 
 _PER_FRAME = 0x52009230
+_GRID_FRAME_OFFSETS = 0x3004000C
 
 
 def _macro(
@@ -148,3 +155,92 @@ def _frame_header(
     if diffusion is not None:
         changes["b_value"] = float_of(diffusion, "DiffusionBValue", name)
     return with_frame(base, **changes)
+
+
+def offset_frame_headers(dataset: Attributes, base: SliceHeader) -> list[SliceHeader] | None:
+    """One header per frame of a multi-frame image placed by Grid Frame Offset Vector (RT Dose).
+
+    Parameters
+    ----------
+    dataset : Attributes
+        The image's data set (pixel value not needed).
+    base : SliceHeader
+        The header read from the top level of the data set.
+
+    Returns
+    -------
+    list of SliceHeader or None
+        In frame order, frame ``k`` at Image Position (Patient) plus offset
+        ``k`` along the normal (offsets relative to it when the first is 0;
+        otherwise the offsets are patient z coordinates, which the standard
+        allows for axial planes only). None when the image has no Grid Frame
+        Offset Vector, its Frame Increment Pointer names another attribute,
+        or it has no Image Orientation or Position to start from.
+
+    Raises
+    ------
+    InvalidPixelMetadataError
+        The vector does not hold one number per frame.
+    GeometryError
+        Absolute offsets (first not 0) in a plane that is not axial.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> from dicomnp.volume.reading import read_headers
+    >>> dose = ct_slice(position=(0.0, 0.0, 10.0))
+    >>> dose.NumberOfFrames = 3
+    >>> dose.PixelData = dose.PixelData * 3
+    >>> dose.GridFrameOffsetVector = [0, 2.5, 5]
+    >>> [header.position for header in read_headers(dose)]
+    [(0.0, 0.0, 10.0), (0.0, 0.0, 12.5), (0.0, 0.0, 15.0)]
+    """
+    name = base.name
+    offsets_value = optional(dataset, "GridFrameOffsetVector", name)
+    pointer = optional(dataset, "FrameIncrementPointer", name)
+    pointers = [] if pointer is None else list(pointer) if isinstance(pointer, list) else [pointer]
+    if offsets_value is None or (pointers and _GRID_FRAME_OFFSETS not in pointers):
+        return None
+    if base.orientation is None or base.position is None:
+        return None
+    raw = [offsets_value] if isinstance(offsets_value, (int, float, str)) else offsets_value
+    try:
+        offsets = [float(value) for value in raw]
+    except (TypeError, ValueError) as exc:
+        raise InvalidPixelMetadataError(
+            f"GridFrameOffsetVector is malformed: {offsets_value!r}",
+            path=name,
+            tag=_GRID_FRAME_OFFSETS,
+        ) from exc
+    if len(offsets) != base.number_of_frames:
+        raise InvalidPixelMetadataError(
+            f"GridFrameOffsetVector holds {len(offsets)} offsets for "
+            f"{base.number_of_frames} frames",
+            path=name,
+            tag=_GRID_FRAME_OFFSETS,
+        )
+    orientation = np.array(base.orientation)
+    normal = np.cross(orientation[:3], orientation[3:])
+    origin = np.array(base.position)
+    if offsets[0] != 0:
+        if not np.allclose(np.abs(normal), (0.0, 0.0, 1.0), atol=1e-4):
+            raise GeometryError(
+                f"GridFrameOffsetVector starts at {offsets[0]} (absolute z coordinates), "
+                f"which the standard allows for axial planes only; the normal is "
+                f"{normal.round(6).tolist()}",
+                path=name,
+                tag=_GRID_FRAME_OFFSETS,
+                files=[name],
+            )
+        positions = [(origin[0], origin[1], offset) for offset in offsets]
+    else:
+        positions = [tuple(origin + offset * normal) for offset in offsets]
+    return [
+        with_frame(
+            base,
+            frame=index,
+            enhanced=True,
+            position=tuple(float(value) for value in position),
+        )
+        for index, position in enumerate(positions)
+    ]

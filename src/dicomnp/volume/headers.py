@@ -42,6 +42,10 @@ class SliceHeader:
         Image Position (Patient) of the centre of the first pixel, in mm.
     pixel_spacing : tuple of 2 float or None
         Row spacing (between rows), then column spacing (between columns), in mm.
+    enhanced : bool
+        True when the frame has a geometry of its own: from the functional
+        groups of an enhanced image, or from an RT Dose's Grid Frame Offset
+        Vector.
     """
 
     name: str

@@ -5,7 +5,8 @@
 slice of a volume: the header read from the top level of the data set
 (:mod:`dicomnp.volume.headers`) for a classic single-frame image, one per frame
 from the functional groups (:mod:`dicomnp.volume.enhanced`) for an enhanced
-multi-frame image. Both modules are used from here, so neither imports the other.
+multi-frame image, one per frame from Grid Frame Offset Vector for an RT Dose.
+Both modules are used from here, so neither imports the other.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from .._attributes import as_dataset
 from .._source import SourceLike, open_source
 from ..decode import PixelInfo
-from .enhanced import frame_headers
+from .enhanced import frame_headers, offset_frame_headers
 from .headers import ParsedSource, SliceHeader, base_header
 
 __all__ = ["read_headers", "read_source"]
@@ -68,4 +69,8 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
         )
     if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
         return frame_headers(as_dataset(dataset), base), parsed
+    if base.number_of_frames > 1:
+        placed = offset_frame_headers(dataset, base)
+        if placed is not None:
+            return placed, parsed
     return [base], parsed

@@ -1,7 +1,7 @@
 """Finding the series, and the stacks within each, in a folder tree: headers only.
 
-:func:`find_series` walks a folder, skips DICOMDIR and files that are not
-DICOM images, and groups the images by Series Instance UID. Within a series
+:func:`find_series` walks a folder (or reads the files a DICOMDIR lists),
+skips files that are not DICOM images, and groups the images by Series Instance UID. Within a series
 it splits off stacks that cannot share one volume: a different orientation,
 a different image size, localizers; and, where several images share one
 position, the attributes that tell them apart (stack, echo, temporal
@@ -22,8 +22,9 @@ import numpy as np
 
 from .._remote import is_url, url_files
 from .._source import SourceLike
-from ..errors import DicomNumpyError, GeometryError
+from ..errors import DicomNumpyError, GeometryError, SourceNotFoundError
 from .consistency import SPLIT_KEYS
+from .dicomdir import DICOMDIR_CLASS, indexed_files, is_dicomdir
 from .geometry import ORIENTATION_TOLERANCE
 from .headers import ParsedSource, SliceHeader
 from .reading import read_source
@@ -31,8 +32,6 @@ from .reading import read_source
 __all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files", "split_series"]
 
 logger = logging.getLogger(__name__)
-
-_DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,9 @@ class Stack:
         """The files holding the stack's slices, each once."""
         return tuple(dict.fromkeys(header.name for header in self.headers))
 
+    def __repr__(self) -> str:
+        return f"Stack({self.series_instance_uid!r}: {self.describe()})"
+
     def describe(self) -> str:
         """One line: slices, size, and the key that sets the stack apart."""
         first = self.headers[0]
@@ -97,6 +99,14 @@ class Series:
     description: str
     stacks: tuple[Stack, ...]
     split_by: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        described = f" {self.description!r}" if self.description else ""
+        split = f", split by {', '.join(self.split_by)}" if self.split_by else ""
+        return (
+            f"Series({self.modality}{described} {self.series_instance_uid!r}: "
+            f"{len(self.stacks)} stack(s){split})"
+        )
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,14 @@ class SeriesCatalog:
             lines.extend(f"   - {path}: {reason}" for path, reason in self.skipped)
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        stacks = sum(len(series.stacks) for series in self.series)
+        files = sum(len(stack.files) for series in self.series for stack in series.stacks)
+        return (
+            f"SeriesCatalog({self.folder!r}: {len(self.series)} series, {stacks} stack(s), "
+            f"{files} image file(s), {len(self.skipped)} skipped; summary() says more)"
+        )
+
     def __str__(self) -> str:
         return self.summary()
 
@@ -191,7 +209,7 @@ def try_read_headers(
     except DicomNumpyError as exc:
         reason = f"{type(exc).__name__}: {exc.detail}"
     else:
-        if headers and headers[0].sop_class_uid == _DICOMDIR_CLASS:
+        if headers and headers[0].sop_class_uid == DICOMDIR_CLASS:
             reason = "a DICOMDIR"
         else:
             if parsed is not None:
@@ -209,15 +227,24 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
     Parameters
     ----------
     folder : str or os.PathLike
-        A folder or a folder URL (fsspec, extra ``cloud``), walked
-        recursively; DICOMDIR and files that are not DICOM images are skipped
-        and listed in ``skipped``.
+        A folder, walked recursively: files that are not DICOM images are
+        skipped and listed in ``skipped``; a DICOMDIR is not read as an
+        image, but each file it lists that the folder does not hold is
+        listed in ``skipped``. Or a DICOMDIR file: the files it lists are
+        read. Or one DICOM file. Or a folder URL (fsspec, extra ``cloud``).
 
     Returns
     -------
     SeriesCatalog
         Series in order of first file; ``summary()`` says what was found and
         why series were split. Pass a :class:`Stack` to :func:`combine_series`.
+
+    Raises
+    ------
+    SourceNotFoundError
+        ``folder`` does not exist (also a ``FileNotFoundError``).
+    NotDicomError
+        A DICOMDIR that cannot be read.
 
     Examples
     --------
@@ -234,13 +261,33 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
     """
     skipped: list[tuple[str, str]] = []
     by_series: dict[str, list[SliceHeader]] = {}
-    for path in iter_dicom_files(folder):
+    for path in _files_of(folder, skipped):
         headers = try_read_headers(path, skipped)
         for header in headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
     series = tuple(split_series(uid, headers) for uid, headers in by_series.items())
     name = os.fspath(folder) if is_url(folder) else os.fspath(Path(folder))
     return SeriesCatalog(folder=name, series=series, skipped=tuple(skipped))
+
+
+def _files_of(folder: str | os.PathLike[str], skipped: list[tuple[str, str]]) -> Iterator[str]:
+    """The files :func:`find_series` reads: under a folder, listed by a DICOMDIR, or one file."""
+    if is_url(folder):
+        yield from iter_dicom_files(folder)
+        return
+    if not os.path.exists(folder):
+        raise SourceNotFoundError("no such folder or file", path=os.fspath(folder))
+    index = folder if os.path.isfile(folder) else os.path.join(folder, "DICOMDIR")
+    if is_dicomdir(index):
+        present, absent = indexed_files(index)
+        skipped.extend((path, "listed in the DICOMDIR but absent") for path in absent)
+        if os.path.isfile(folder):
+            yield from present
+            return
+    if os.path.isfile(folder):
+        yield os.fspath(folder)
+        return
+    yield from iter_dicom_files(folder)
 
 
 def split_series(uid: str, headers: list[SliceHeader]) -> Series:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Union, cast
 
 import numpy as np
@@ -182,6 +182,17 @@ class VolumeHeader:
         """The header as a JSON-serialisable dict (tuples become lists)."""
         return asdict(self)
 
+    def __repr__(self) -> str:
+        # Per-slice tuples would make it as long as the series: their length stands in.
+        parts = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            text = repr(value)
+            if isinstance(value, tuple) and len(text) > 80:
+                text = f"<{len(value)} items>"
+            parts.append(f"{item.name}={text}")
+        return f"VolumeHeader({', '.join(parts)})"
+
 
 @dataclass(frozen=True, eq=False)
 class Volume:
@@ -256,6 +267,17 @@ class Volume:
         view: NDArray[Any] = self.array.transpose(2, 1, 0, 3)
         return view[..., 0] if view.shape[3] == 1 else view
 
+    def __repr__(self) -> str:
+        spacing = ", ".join(f"{value:g}" for value in self.spacing)
+        origin = ", ".join(f"{value:g}" for value in self.affine[:3, 3])
+        mask = "None" if self.mask is None else f"<{self.mask.shape} bool>"
+        return (
+            f"Volume(array=<{self.array.shape} {self.array.dtype}>, spacing=({spacing}) mm, "
+            f"origin=({origin}) mm, values={self.header.values!r}, "
+            f"modality={self.header.modality!r}, series={self.header.series_instance_uid!r}, "
+            f"mask={mask})"
+        )
+
     def _repr_html_(self) -> str:
         """Three orthogonal middle slices and the key header fields, for Jupyter."""
         from .._display import volume_html
@@ -301,7 +323,12 @@ def _collect(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[Sli
             read, parsed[id(item)] = read_source(item)
             headers.extend(read)
     if not headers:
-        raise SeriesError("no DICOM images found", files=[str(item) for item in items[:5]])
+        if walked and isinstance(sources, (str, os.PathLike)):
+            held = f"{len(items)} file(s), none a DICOM image" if items else "no files"
+            where = f" in {os.fspath(sources)} ({held})"
+        else:
+            where = "" if items else ": no sources given"
+        raise SeriesError(f"no DICOM images found{where}", files=[str(i) for i in items[:5]])
     return headers
 
 
