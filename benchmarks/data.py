@@ -11,6 +11,9 @@ Every workload is a folder below the data directory, made once and reused:
 * ``rgb0``, ``rgb1`` - one multi-frame 480x640 RGB file, planar 0 and 1;
 * ``us`` - one multi-frame 480x640 ultrasound-like YBR_FULL_422 JPEG
   Baseline file;
+* ``dicomweb`` - a fresh 100-slice series of the ``ct`` content, Explicit VR
+  Little Endian, read from a local Orthanc over DICOMweb (see
+  :mod:`benchmarks.contenders`);
 * ``batch`` - a folder of CT series in JPEG 2000 Lossless, one subfolder each,
   for batch conversion (one process against a two-worker Dask cluster).
 """
@@ -251,6 +254,10 @@ def _codec(name: str) -> Callable[[Path, Sizes], None]:
     return write
 
 
+def _dicomweb(folder: Path, sizes: Sizes) -> None:
+    _write_series(folder, ct_datasets(sizes.codec_slices, sizes.size), sizes.codec_slices)
+
+
 def _batch(folder: Path, sizes: Sizes) -> None:
     for number in range(sizes.batch_series):
         datasets = ct_datasets(sizes.batch_slices, sizes.batch_size)
@@ -266,6 +273,7 @@ WORKLOADS: dict[str, Callable[[Path, Sizes], None]] = {
     "rgb1": _single("rgb1", lambda sizes: _rgb(sizes, 1)),
     "us": _single("us", _us),
     "batch": _batch,
+    "dicomweb": _dicomweb,
 }
 
 

@@ -20,7 +20,7 @@ from .multipart import Part, content_type, split_multipart
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["Connection", "FetchedFrames", "connect"]
+__all__ = ["Answer", "Connection", "FetchedFrames", "connect"]
 
 INSTALL_HINT = 'pip install "dicomnp[dicomweb]"'
 
@@ -38,6 +38,27 @@ def _requests() -> Any:
             extra="dicomweb",
         ) from exc
     return requests
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A server's answer, its body read whole."""
+
+    url: str
+    status: int
+    reason: str
+    content_type: str
+    body: bytes
+
+    def check(self) -> None:
+        """Raise DicomwebError for a 4xx or 5xx status, with the server's words."""
+        if self.status >= 400:
+            text = self.body[:300].decode("utf-8", "replace").strip().replace("\n", " ")
+            raise DicomwebError(
+                f"HTTP {self.status} {self.reason}" + (f": {text}" if text else ""),
+                url=self.url,
+                status=self.status,
+            )
 
 
 @dataclass(frozen=True)
@@ -128,16 +149,29 @@ class Connection:
         except http.RequestException as exc:
             raise DicomwebError(f"{what} failed: {exc}", url=url) from exc
 
-    def get(self, url: str, accept: str) -> requests.Response:
-        """GET ``url`` with ``Accept: accept`` and the connection's headers."""
+    def get(self, url: str, accept: str) -> Answer:
+        """GET ``url`` with ``Accept: accept`` and the connection's headers.
+
+        The body is read in one call (requests' ``content`` reads it in
+        10 KiB pieces, slow for frames of megabytes).
+        """
         http = _requests()
+        from urllib3.exceptions import HTTPError as TransportError
+
         try:
-            response: requests.Response = self.session.get(
-                url, headers={**self.headers, "Accept": accept}, timeout=self.timeout
-            )
-        except http.RequestException as exc:
+            with self.session.get(
+                url, headers={**self.headers, "Accept": accept}, timeout=self.timeout, stream=True
+            ) as response:
+                body = response.raw.read(decode_content=True)
+                return Answer(
+                    url=url,
+                    status=response.status_code,
+                    reason=str(response.reason),
+                    content_type=response.headers.get("Content-Type", ""),
+                    body=body,
+                )
+        except (http.RequestException, TransportError) as exc:
             raise DicomwebError(f"the request failed: {exc}", url=url) from exc
-        return response
 
     def frames(self, instance_url: str, numbers: Sequence[int]) -> FetchedFrames:
         """Fetch frames ``numbers`` (1-based) of one instance, as stored where possible.
@@ -155,11 +189,11 @@ class Connection:
         """
         url = f"{instance_url}/frames/{','.join(str(n) for n in numbers)}"
         response = self.get(url, ACCEPT_STORED)
-        if response.status_code in _FALL_BACK:
+        if response.status in _FALL_BACK:
             response = self.get(url, ACCEPT_NATIVE)
-        fetched = _frames_of(response, url, tuple(numbers))
+        fetched = _frames_of(response, tuple(numbers))
         if fetched is None:
-            fetched = _frames_of(self.get(url, ACCEPT_NATIVE), url, tuple(numbers))
+            fetched = _frames_of(self.get(url, ACCEPT_NATIVE), tuple(numbers))
         if fetched is None:
             raise DicomwebError(
                 "the frames came in a transfer syntax dicomnp does not know, even when "
@@ -171,8 +205,8 @@ class Connection:
     def bulk(self, url: str) -> bytes:
         """The value of a bulk data element, from its BulkDataURI."""
         response = self.get(url, 'multipart/related; type="application/octet-stream"')
-        _check(response, url)
-        parts = _parts(response, url)
+        response.check()
+        parts = _parts(response)
         return b"".join(bytes(part.body) for part in parts)
 
 
@@ -194,40 +228,31 @@ def _reason(response: Any) -> str:
     return f"{response.reason}: {text[:300]}" if text else str(response.reason)
 
 
-def _check(response: requests.Response, url: str) -> None:
-    if response.status_code >= 400:
-        raise DicomwebError(
-            f"HTTP {response.status_code} {_reason(response)}",
-            url=url,
-            status=response.status_code,
-        )
-
-
-def _parts(response: requests.Response, url: str) -> list[Part]:
-    media, params = content_type(response.headers.get("Content-Type", ""))
+def _parts(response: Answer) -> list[Part]:
+    url = response.url
+    media, params = content_type(response.content_type)
     if media != "multipart/related":
-        headers = {"content-type": response.headers.get("Content-Type", "")}
-        return [Part(headers=headers, body=memoryview(response.content))]
+        headers = {"content-type": response.content_type}
+        return [Part(headers=headers, body=memoryview(response.body))]
     boundary = params.get("boundary")
     if not boundary:
         raise DicomwebError("a multipart/related answer names no boundary", url=url)
     try:
-        return split_multipart(response.content, boundary)
+        return split_multipart(response.body, boundary)
     except ValueError as exc:
         raise DicomwebError(f"the multipart/related answer is malformed: {exc}", url=url) from exc
 
 
-def _frames_of(
-    response: requests.Response, url: str, numbers: tuple[int, ...]
-) -> FetchedFrames | None:
+def _frames_of(response: Answer, numbers: tuple[int, ...]) -> FetchedFrames | None:
     """The frames of a response; None when a part's syntax is unknown to dicomnp."""
-    _check(response, url)
-    parts = _parts(response, url)
+    url = response.url
+    response.check()
+    parts = _parts(response)
     if len(parts) != len(numbers):
         raise DicomwebError(
             f"asked for {len(numbers)} frame(s), the answer holds {len(parts)} part(s)", url=url
         )
-    response_type = response.headers.get("Content-Type", "")
+    response_type = response.content_type
     syntaxes = {syntax_of_part(part.content_type, response_type) for part in parts}
     if len(syntaxes) != 1:
         raise DicomwebError(

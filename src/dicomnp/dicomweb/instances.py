@@ -89,7 +89,9 @@ def metadata_dataset(
     def handler(tag: str, vr: str, uri: str) -> bytes:
         return bulk(uri)
 
-    dataset = Dataset.from_json(trimmed, bulk_data_uri_handler=handler)
+    referenced = _refers_to_bulk(trimmed)
+    # pydicom inspects the handler's signature for every element: pass it only when needed.
+    dataset = Dataset.from_json(trimmed, bulk_data_uri_handler=handler if referenced else None)
     dataset.filename = name
     meta = FileMetaDataset()
     meta.TransferSyntaxUID = UID(EXPLICIT_VR_LITTLE_ENDIAN)
@@ -103,6 +105,15 @@ def metadata_dataset(
     stand_in = np.zeros(size + size % 2, dtype=np.uint8).data
     dataset[int(pixel_key, 16)] = _element(int(pixel_key, 16), vr, stand_in)
     return dataset
+
+
+def _refers_to_bulk(node: Any) -> bool:
+    """Whether DICOM JSON ``node`` holds a BulkDataURI anywhere, sequences included."""
+    if isinstance(node, Mapping):
+        return "BulkDataURI" in node or any(_refers_to_bulk(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_refers_to_bulk(item) for item in node)
+    return False
 
 
 def stored_syntax(metadata: Mapping[str, Any]) -> TransferSyntax | None:
