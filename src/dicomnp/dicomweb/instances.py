@@ -29,8 +29,11 @@ from .media import EXPLICIT_VR_LITTLE_ENDIAN
 
 __all__ = [
     "PIXEL_TAGS",
+    "StandIns",
     "attach_frames",
     "frame_count",
+    "listed_frames",
+    "lossy_evidence",
     "metadata_dataset",
     "native_frame_bytes",
     "stored_syntax",
@@ -71,8 +74,29 @@ def native_frame_bytes(dataset: Dataset, name: str) -> int:
     return rows * columns * samples * bits // 8
 
 
+class StandIns:
+    """Zeroed buffers that stand in for pixel data not yet fetched, one per size, shared.
+
+    A stand-in is never written, and never read for a decision, so the data
+    sets of one series share one buffer of each size.
+    """
+
+    def __init__(self) -> None:
+        self._by_size: dict[int, memoryview] = {}
+
+    def of(self, size: int) -> memoryview:
+        """A zeroed buffer of ``size`` bytes (rounded up to even)."""
+        size += size % 2
+        if size not in self._by_size:
+            self._by_size[size] = np.zeros(size, dtype=np.uint8).data
+        return self._by_size[size]
+
+
 def metadata_dataset(
-    metadata: Mapping[str, Any], name: str, bulk: Callable[[str], bytes]
+    metadata: Mapping[str, Any],
+    name: str,
+    bulk: Callable[[str], bytes],
+    stand_ins: StandIns | None = None,
 ) -> Dataset:
     """A Dataset from one instance's DICOM JSON metadata, with a stand-in pixel element.
 
@@ -102,9 +126,30 @@ def metadata_dataset(
         vr = "OF"
     elif pixel_key == "7FE00009":
         vr = "OD"
-    stand_in = np.zeros(size + size % 2, dtype=np.uint8).data
+    stand_in = (stand_ins or StandIns()).of(size)
     dataset[int(pixel_key, 16)] = _element(int(pixel_key, 16), vr, stand_in)
     return dataset
+
+
+_LOSSY_KEYS = ("00080018", "00282110", "00282112", "00282114")
+"""SOP Instance UID and the Lossy Image Compression attributes, as DICOM JSON keys."""
+
+
+def lossy_evidence(metadata: Mapping[str, Any]) -> Dataset:
+    """The attributes that say whether an instance is lossy, as a small Dataset.
+
+    Lossy data are refused from these before any data set is built in full.
+    """
+    return Dataset.from_json({key: metadata[key] for key in _LOSSY_KEYS if key in metadata})
+
+
+def listed_frames(metadata: Mapping[str, Any]) -> int:
+    """Number of Frames (0028,0008) from DICOM JSON metadata (1 when absent or malformed)."""
+    values = metadata.get("00280008", {}).get("Value") or [1]
+    try:
+        return max(int(str(values[0])), 1)
+    except ValueError:
+        return 1
 
 
 def _refers_to_bulk(node: Any) -> bool:
@@ -152,7 +197,6 @@ def attach_frames(dataset: Dataset, syntax_uid: str, frames: Mapping[int, memory
         vr = "OB"
     else:
         size = native_frame_bytes(dataset, name)
-        buffer = np.zeros(size * count + (size * count) % 2, dtype=np.uint8)
         for index, body in frames.items():
             if len(body) < size:
                 raise CorruptPixelDataError(
@@ -161,11 +205,20 @@ def attach_frames(dataset: Dataset, syntax_uid: str, frames: Mapping[int, memory
                     frame=index,
                     tag=tag,
                 )
-            buffer[index * size : (index + 1) * size] = np.frombuffer(body[:size], np.uint8)
-        value = buffer.data
+        value = _native_value(frames, size, count)
         vr = dataset[tag].VR
     dataset.file_meta.TransferSyntaxUID = UID(syntax.uid)
     dataset[tag] = _element(tag, vr, value)
+
+
+def _native_value(frames: Mapping[int, memoryview], size: int, count: int) -> memoryview:
+    """The native pixel value: the one frame as sent, or every frame in its place."""
+    if count == 1 and 0 in frames and size % 2 == 0:
+        return frames[0][:size]  # no copy
+    buffer = np.zeros(size * count + (size * count) % 2, dtype=np.uint8)
+    for index, body in frames.items():
+        buffer[index * size : (index + 1) * size] = np.frombuffer(body[:size], np.uint8)
+    return buffer.data
 
 
 def _element(tag: int, vr: str, value: bytes | memoryview) -> DataElement:

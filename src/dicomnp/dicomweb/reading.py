@@ -30,7 +30,15 @@ from ..volume.volume import SeriesPlan, Volume
 from ..volume.volume import combine_series as combine_local
 from ..volume.volume import plan_series as plan_local
 from .connection import Connection, FetchedFrames, connect
-from .instances import attach_frames, frame_count, metadata_dataset, stored_syntax
+from .instances import (
+    StandIns,
+    attach_frames,
+    frame_count,
+    listed_frames,
+    lossy_evidence,
+    metadata_dataset,
+    stored_syntax,
+)
 from .media import EXPLICIT_VR_LITTLE_ENDIAN
 
 if TYPE_CHECKING:
@@ -174,9 +182,7 @@ def find_series(
     return result
 
 
-def _refuse_lossy_by_metadata(
-    metadata: Mapping[str, Any], dataset: Dataset, name: str, allow_lossy: bool
-) -> None:
+def _refuse_lossy_by_metadata(metadata: Mapping[str, Any], name: str, allow_lossy: bool) -> None:
     """Refuse lossy data by the metadata, before any frame is fetched.
 
     The evidence is Lossy Image Compression (0028,2110) and, where the
@@ -186,7 +192,65 @@ def _refuse_lossy_by_metadata(
         return
     syntax = stored_syntax(metadata) or lookup(EXPLICIT_VR_LITTLE_ENDIAN)
     assert syntax is not None
-    refuse_lossy(assess_lossy(dataset, syntax), dataset, syntax, name)
+    evidence = lossy_evidence(metadata)
+    refuse_lossy(assess_lossy(evidence, syntax), evidence, syntax, name)
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One instance as the series metadata list it."""
+
+    uid: str
+    url: str
+    frames: int
+    metadata: Mapping[str, Any]
+
+
+def _list_series(
+    connection: Connection, study: str, series: str, allow_lossy: bool
+) -> list[_Listed]:
+    """The series' instances from one metadata request, lossy data refused."""
+    series_url = f"{connection.url}/studies/{study}/series/{series}"
+    metadata = connection.call(
+        "the series metadata request",
+        series_url,
+        connection.client().retrieve_series_metadata,
+        study,
+        series,
+    )
+    if not metadata:
+        raise DicomwebError("the series has no instances", url=series_url, status=404)
+    listed = []
+    for item in metadata:
+        uid = str(_value(item, "00080018") or "")
+        if not uid:
+            raise DicomwebError("an instance's metadata lack its SOP Instance UID", url=series_url)
+        name = connection.instance_url(study, series, uid)
+        _refuse_lossy_by_metadata(item, name, allow_lossy)
+        listed.append(_Listed(uid, name, listed_frames(item), item))
+    return listed
+
+
+def _plan(
+    connection: Connection,
+    study: str,
+    series: str,
+    listed: Sequence[_Listed],
+    options: Mapping[str, Any],
+) -> RemoteSeriesPlan:
+    stand_ins = StandIns()
+    instances = tuple(
+        RemoteInstance(
+            uid=item.uid,
+            url=item.url,
+            frames=item.frames,
+            dataset=metadata_dataset(item.metadata, item.url, connection.bulk, stand_ins),
+        )
+        for item in listed
+    )
+    plan = plan_local([instance.dataset for instance in instances], **options)
+    nbytes = sum(len(instance.dataset.PixelData) for instance in instances if _native(instance))
+    return RemoteSeriesPlan(connection, study, series, instances, plan, nbytes)
 
 
 def plan_series(
@@ -218,35 +282,15 @@ def plan_series(
         As :func:`dicomnp.combine_series`.
     """
     connection = connect(url, session, headers)
-    series_url = f"{connection.url}/studies/{study}/series/{series}"
-    metadata = connection.call(
-        "the series metadata request",
-        series_url,
-        connection.client().retrieve_series_metadata,
-        study,
-        series,
-    )
-    if not metadata:
-        raise DicomwebError("the series has no instances", url=series_url, status=404)
-    instances = []
-    for item in metadata:
-        uid = str(_value(item, "00080018") or "")
-        if not uid:
-            raise DicomwebError("an instance's metadata lack its SOP Instance UID", url=series_url)
-        name = connection.instance_url(study, series, uid)
-        dataset = metadata_dataset(item, name, connection.bulk)
-        _refuse_lossy_by_metadata(item, dataset, name, allow_lossy)
-        instances.append(RemoteInstance(uid, name, frame_count(dataset), dataset))
-    plan = plan_local(
-        [instance.dataset for instance in instances],
-        rtol=rtol,
-        atol=atol,
-        allow_shear=allow_shear,
-        check_instance_numbers=check_instance_numbers,
-        allow_lossy=allow_lossy,
-    )
-    nbytes = sum(len(instance.dataset.PixelData) for instance in instances if _native(instance))
-    return RemoteSeriesPlan(connection, study, series, tuple(instances), plan, nbytes)
+    listed = _list_series(connection, study, series, allow_lossy)
+    options = {
+        "rtol": rtol,
+        "atol": atol,
+        "allow_shear": allow_shear,
+        "check_instance_numbers": check_instance_numbers,
+        "allow_lossy": allow_lossy,
+    }
+    return _plan(connection, study, series, listed, options)
 
 
 def _native(instance: RemoteInstance) -> bool:
@@ -258,49 +302,76 @@ def _chunks(numbers: Sequence[int], pieces: int) -> list[list[int]]:
     return [list(numbers[start : start + size]) for start in range(0, len(numbers), size)]
 
 
+class _Fetching:
+    """Frame requests in flight: ``fetches`` at a time, from threads.
+
+    An instance's frames are asked for in one request, or split across
+    requests when there are fewer instances than requests in flight.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        wanted: Sequence[tuple[str, Sequence[int]]],
+        fetches: int | None,
+    ) -> None:
+        count = DEFAULT_FETCHES if fetches is None else max(1, fetches)
+        per_instance = max(1, count // max(1, len(wanted)))
+        self.connection = connection
+        self.tasks = [
+            (url, chunk)
+            for url, frames in wanted
+            for chunk in _chunks([k + 1 for k in frames], per_instance)
+        ]
+        self.pool = ThreadPoolExecutor(max_workers=max(1, min(count, len(self.tasks))))
+        self.futures = [
+            self.pool.submit(connection.frames, url, numbers) for url, numbers in self.tasks
+        ]
+
+    def cancel(self) -> None:
+        """Ask for nothing more; wait for the requests already sent."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def frames_by_url(self) -> dict[str, tuple[str, dict[int, memoryview]]]:
+        """Each instance's transfer syntax and frames (0-based), once all have come."""
+        try:
+            results = [future.result() for future in self.futures]
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        grouped: dict[str, list[FetchedFrames]] = {}
+        for (url, _), fetched in zip(self.tasks, results, strict=True):
+            grouped.setdefault(url, []).append(fetched)
+        found: dict[str, tuple[str, dict[int, memoryview]]] = {}
+        for url, fetched_list in grouped.items():
+            if len({fetched.syntax_uid for fetched in fetched_list}) > 1:
+                # The server sent one request's frames as stored, another's not.
+                fetched_list = [self.connection.frames(url, _numbers_of(fetched_list))]
+            frames = {
+                number - 1: body
+                for fetched in fetched_list
+                for number, body in zip(fetched.numbers, fetched.bodies, strict=True)
+            }
+            found[url] = (fetched_list[0].syntax_uid, frames)
+        return found
+
+
 def fetch_frames(
     connection: Connection,
     wanted: Sequence[tuple[RemoteInstance, Sequence[int]]],
     fetches: int | None = None,
 ) -> None:
-    """Fetch the 0-based frames each instance wants, in parallel, into its data set.
+    """Fetch the 0-based frames each instance wants, in parallel, into its data set."""
+    urls = [(instance.url, frames) for instance, frames in wanted]
+    fetching = _Fetching(connection, urls, fetches)
+    _attach(fetching, [instance for instance, _ in wanted])
 
-    An instance's frames are asked for in one request, or split across
-    requests when there are fewer instances than requests in flight.
-    """
-    fetches = DEFAULT_FETCHES if fetches is None else max(1, fetches)
-    per_instance = max(1, fetches // max(1, len(wanted)))
-    tasks = [
-        (instance, chunk)
-        for instance, frames in wanted
-        for chunk in _chunks([k + 1 for k in frames], per_instance)
-    ]
 
-    def fetch(task: tuple[RemoteInstance, list[int]]) -> FetchedFrames:
-        instance, numbers = task
-        return connection.frames(instance.url, numbers)
-
-    if len(tasks) == 1 or fetches == 1:
-        results = [fetch(task) for task in tasks]
-    else:
-        with ThreadPoolExecutor(max_workers=min(fetches, len(tasks))) as pool:
-            results = list(pool.map(fetch, tasks))
-    by_instance: dict[str, list[FetchedFrames]] = {}
-    for (instance, _), fetched in zip(tasks, results, strict=True):
-        by_instance.setdefault(instance.uid, []).append(fetched)
-    for instance, _ in wanted:
-        fetched_list = by_instance.get(instance.uid, [])
-        syntaxes = {fetched.syntax_uid for fetched in fetched_list}
-        if len(syntaxes) > 1:  # the server answered one request as stored, another not
-            fetched_list = [connection.frames(instance.url, _numbers_of(fetched_list))]
-        if not fetched_list:
-            continue
-        frames = {
-            number - 1: body
-            for fetched in fetched_list
-            for number, body in zip(fetched.numbers, fetched.bodies, strict=True)
-        }
-        attach_frames(instance.dataset, fetched_list[0].syntax_uid, frames)
+def _attach(fetching: _Fetching, instances: Sequence[RemoteInstance]) -> None:
+    found = fetching.frames_by_url()
+    for instance in instances:
+        if instance.url in found:
+            syntax_uid, frames = found[instance.url]
+            attach_frames(instance.dataset, syntax_uid, frames)
 
 
 def _numbers_of(fetched_list: Sequence[FetchedFrames]) -> list[int]:
@@ -319,10 +390,11 @@ def combine_series(
 ) -> Volume:
     """Stack a series of a DICOMweb origin into a Volume, as :func:`dicomnp.combine_series` does.
 
-    Plans the series from its metadata (:func:`plan_series`: geometry and
-    lossy data are refused before any frame is fetched), fetches every frame
-    of every instance, as stored where the server allows, ``fetches``
-    requests at a time (default 8), and stacks them by the rules of
+    Reads the series metadata and refuses lossy data from them before any
+    frame is fetched; then fetches every frame of every instance, as stored
+    where the server allows, ``fetches`` requests at a time (default 8),
+    while the metadata are planned as :func:`plan_series` plans them (a
+    geometry error stops the fetching), and stacks them by the rules of
     :func:`dicomnp.combine_series`, which takes the same ``options``. The
     array, affine and header equal those of the same files read locally,
     except ``header.files``, which holds the instances' URLs, and
@@ -343,14 +415,21 @@ def combine_series(
         Any option of :func:`dicomnp.combine_series`.
     """
     connection = connect(url, session, headers)
-    planned = plan_series(
-        connection,
-        study,
-        series,
-        **{key: options[key] for key in _PLAN_OPTIONS if key in options},
-    )
-    wanted = [(instance, range(instance.frames)) for instance in planned.instances]
-    fetch_frames(connection, wanted, fetches)
+    allow_lossy = bool(options.get("allow_lossy", False))
+    listed = _list_series(connection, study, series, allow_lossy)
+    fetching = _Fetching(connection, [(item.url, range(item.frames)) for item in listed], fetches)
+    try:
+        planned = _plan(
+            connection,
+            study,
+            series,
+            listed,
+            {key: options[key] for key in _PLAN_OPTIONS if key in options},
+        )
+    except BaseException:
+        fetching.cancel()
+        raise
+    _attach(fetching, planned.instances)
     return combine_local([instance.dataset for instance in planned.instances], **options)
 
 
@@ -398,7 +477,7 @@ def read(
         instance,
     )
     dataset = metadata_dataset(metadata, name, connection.bulk)
-    _refuse_lossy_by_metadata(metadata, dataset, name, bool(options.get("allow_lossy", False)))
+    _refuse_lossy_by_metadata(metadata, name, bool(options.get("allow_lossy", False)))
     count = frame_count(dataset)
     chosen = sorted(set(select_frames(frames, count, name)))
     remote = RemoteInstance(instance, name, count, dataset)
