@@ -92,6 +92,8 @@ class Connection:
         certificates); a new one otherwise.
     headers : mapping of str to str, optional
         Headers sent with every request, e.g. ``{"Authorization": "Bearer ..."}``.
+        With a ``session`` too, dicomweb-client adds them to the session's
+        own headers.
     timeout : float
         Seconds to wait for the server on each request.
     """

@@ -57,8 +57,6 @@ __all__ = [
 DEFAULT_FETCHES = 8
 """Requests in flight at once by default."""
 
-_PLAN_OPTIONS = ("rtol", "atol", "allow_shear", "check_instance_numbers", "allow_lossy")
-
 
 @dataclass(frozen=True)
 class SeriesInfo:
@@ -231,15 +229,10 @@ def _list_series(
     return listed
 
 
-def _plan(
-    connection: Connection,
-    study: str,
-    series: str,
-    listed: Sequence[_Listed],
-    options: Mapping[str, Any],
-) -> RemoteSeriesPlan:
+def _instances(connection: Connection, listed: Sequence[_Listed]) -> tuple[RemoteInstance, ...]:
+    """Each listed instance with its data set built from the metadata (no pixels yet)."""
     stand_ins = StandIns()
-    instances = tuple(
+    return tuple(
         RemoteInstance(
             uid=item.uid,
             url=item.url,
@@ -248,6 +241,16 @@ def _plan(
         )
         for item in listed
     )
+
+
+def _plan(
+    connection: Connection,
+    study: str,
+    series: str,
+    listed: Sequence[_Listed],
+    options: Mapping[str, Any],
+) -> RemoteSeriesPlan:
+    instances = _instances(connection, listed)
     plan = plan_local([instance.dataset for instance in instances], **options)
     nbytes = sum(len(instance.dataset.PixelData) for instance in instances if _native(instance))
     return RemoteSeriesPlan(connection, study, series, instances, plan, nbytes)
@@ -393,9 +396,10 @@ def combine_series(
     Reads the series metadata and refuses lossy data from them before any
     frame is fetched; then fetches every frame of every instance, as stored
     where the server allows, ``fetches`` requests at a time (default 8),
-    while the metadata are planned as :func:`plan_series` plans them (a
-    geometry error stops the fetching), and stacks them by the rules of
-    :func:`dicomnp.combine_series`, which takes the same ``options``. The
+    while data sets are built from the metadata, and stacks them by the
+    rules of :func:`dicomnp.combine_series`, which takes the same
+    ``options`` and checks the geometry before decoding anything (to check
+    it before fetching, call :func:`plan_series` first). The
     array, affine and header equal those of the same files read locally,
     except ``header.files``, which holds the instances' URLs, and
     ``header.transfer_syntax_uids``, which says what was fetched (Explicit
@@ -419,18 +423,12 @@ def combine_series(
     listed = _list_series(connection, study, series, allow_lossy)
     fetching = _Fetching(connection, [(item.url, range(item.frames)) for item in listed], fetches)
     try:
-        planned = _plan(
-            connection,
-            study,
-            series,
-            listed,
-            {key: options[key] for key in _PLAN_OPTIONS if key in options},
-        )
+        instances = _instances(connection, listed)
     except BaseException:
         fetching.cancel()
         raise
-    _attach(fetching, planned.instances)
-    return combine_local([instance.dataset for instance in planned.instances], **options)
+    _attach(fetching, instances)
+    return combine_local([instance.dataset for instance in instances], **options)
 
 
 def read(
