@@ -95,12 +95,17 @@ def _enhanced() -> list[Dataset]:
     return [image]
 
 
+def _enhanced_rle() -> list[Dataset]:
+    return _compressed(_enhanced(), RLELossless)
+
+
 SERIES: dict[str, Callable[[], list[Dataset]]] = {
     "native": lambda: ct_series(40, 64, 64),
     "jpeg2000": lambda: _compressed(ct_series(10, 64, 64), JPEG2000Lossless),
     "rle": lambda: _compressed(ct_series(10, 64, 64), RLELossless),
     "lossy": lambda: _lossy(ct_series(4, 32, 32)),
     "enhanced": _enhanced,
+    "enhanced-rle": _enhanced_rle,
 }
 """The generated series by name; each call makes fresh UIDs."""
 

@@ -52,11 +52,12 @@ def test_stored_syntax_is_fetched_as_stored(
     assert set(remote.header.transfer_syntax_uids) == {"1.2.840.10008.1.2.4.90"}
 
 
+@pytest.mark.parametrize("name", ["enhanced", "enhanced-rle"])
 @pytest.mark.parametrize("frame", [0, 5, 11])
 def test_read_of_one_frame_fetches_that_frame_only(
-    orthanc_url: str, uploaded: dict[str, Uploaded], recorder: Recorder, frame: int
+    orthanc_url: str, uploaded: dict[str, Uploaded], recorder: Recorder, frame: int, name: str
 ) -> None:
-    series = uploaded["enhanced"]
+    series = uploaded[name]
     image = dicomweb.read(
         orthanc_url,
         series.study,
@@ -72,16 +73,29 @@ def test_read_of_one_frame_fetches_that_frame_only(
     assert len(recorder.urls) == 2  # the instance's metadata, then the one frame
 
 
+@pytest.mark.parametrize("name", ["enhanced", "enhanced-rle"])
 def test_read_of_every_frame_equals_the_local_read(
-    orthanc_url: str, uploaded: dict[str, Uploaded]
+    orthanc_url: str, uploaded: dict[str, Uploaded], name: str
 ) -> None:
-    series = uploaded["enhanced"]
+    series = uploaded[name]
     image = dicomweb.read(
         orthanc_url, series.study, series.series, series.instances[0], values="modality"
     )
     local = dicomnp.read(series.files[0], values="modality")
     np.testing.assert_array_equal(image.array, local.array)
     assert image.header["frames"] == local.header["frames"]
+
+
+@pytest.mark.parametrize("name", ["enhanced", "enhanced-rle"])
+def test_the_enhanced_volume_equals_the_local_one(
+    orthanc_url: str, uploaded: dict[str, Uploaded], name: str
+) -> None:
+    series = uploaded[name]
+    remote = dicomweb.combine_series(orthanc_url, series.study, series.series, fetches=4)
+    local = dicomnp.combine_series(series.files[0])
+    np.testing.assert_array_equal(remote.array, local.array)
+    np.testing.assert_array_equal(remote.affine, local.affine)
+    assert _without_files(remote.header) == _without_files(local.header)
 
 
 def test_planning_reads_metadata_only(

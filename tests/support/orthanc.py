@@ -123,6 +123,17 @@ def start(state: Path) -> Started:
             "(apt-get install orthanc orthanc-dicomweb)"
         )
     state.mkdir(parents=True, exist_ok=True)
+    namespace = f"dicomnp-orthanc-{os.getpid()}-{time.monotonic_ns()}"
+    if _namespace(namespace):
+        try:
+            return _launch(state, binary, plugin, namespace)
+        except RuntimeError:
+            pass  # e.g. a container that cannot mount inside the namespace: plain loopback
+    return _launch(state, binary, plugin, None)
+
+
+def _launch(state: Path, binary: str, plugin: str, namespace: str | None) -> Started:
+    """Start Orthanc, in ``namespace`` behind a forwarder when one is given."""
     storage = state / "storage"
     storage.mkdir(exist_ok=True)
     port = free_port()
@@ -131,39 +142,38 @@ def start(state: Path) -> Started:
         text = text.replace(key, value)
     config = state / "orthanc.json"
     config.write_text(text)
-    log = open(state / "orthanc.log", "wb")  # noqa: SIM115 - the child keeps it
-    namespace = f"dicomnp-orthanc-{os.getpid()}-{port}"
-    isolated = _namespace(namespace)
-    prefix = ["ip", "netns", "exec", namespace] if isolated else []
-    record: dict[str, object] = {"namespace": namespace if isolated else None, "pids": []}
+    log = open(state / "orthanc.log", "ab")  # noqa: SIM115 - the children keep it
+    prefix = ["ip", "netns", "exec", namespace] if namespace else []
+    record: dict[str, object] = {"namespace": namespace, "pids": []}
     orthanc = subprocess.Popen(
         [*prefix, binary, str(config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL
     )
     record["pids"] = [orthanc.pid]
     processes = [orthanc]
     (state / "state.json").write_text(json.dumps(record))
-    if isolated:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", port))
-        listener.listen(64)
-        forward = subprocess.Popen(
-            [*prefix, sys.executable, str(HERE / "forward.py"), str(listener.fileno()), str(port)],
-            pass_fds=[listener.fileno()],
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-        )
-        listener.close()
-        record["pids"] = [orthanc.pid, forward.pid]
-        processes.append(forward)
-        (state / "state.json").write_text(json.dumps(record))
     started = Started(f"http://127.0.0.1:{port}/dicom-web", processes, log)
     try:
+        if namespace:
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", port))
+            listener.listen(64)
+            command = [sys.executable, str(HERE / "forward.py"), str(listener.fileno()), str(port)]
+            forward = subprocess.Popen(
+                [*prefix, *command],
+                pass_fds=[listener.fileno()],
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+            )
+            listener.close()
+            record["pids"] = [orthanc.pid, forward.pid]
+            processes.append(forward)
+            (state / "state.json").write_text(json.dumps(record))
         _wait(f"http://127.0.0.1:{port}", orthanc)
-    except RuntimeError:
+    except (RuntimeError, OSError) as exc:
         stop(state, started)
-        raise
+        raise RuntimeError(str(exc)) from exc
     return started
 
 
