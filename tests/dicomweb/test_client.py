@@ -171,3 +171,31 @@ def test_headers_are_sent_with_every_request(
     )
     assert sent
     assert set(sent) == {"secret"}
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [({"values": "bogus"}, dicomnp.InvalidOptionError), ({"colour": "red"}, TypeError)],
+)
+def test_bad_options_are_refused_before_any_request(
+    orthanc_url: str,
+    uploaded: dict[str, Uploaded],
+    recorder: Recorder,
+    options: dict[str, Any],
+    error: type[Exception],
+) -> None:
+    series = uploaded["native"]
+    with pytest.raises(error):
+        dicomweb.combine_series(
+            orthanc_url, series.study, series.series, session=recorder.session, **options
+        )
+    with pytest.raises(error):
+        dicomweb.read(
+            orthanc_url,
+            series.study,
+            series.series,
+            series.instances[0],
+            session=recorder.session,
+            **options,
+        )
+    assert recorder.urls == []

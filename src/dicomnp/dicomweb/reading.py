@@ -12,6 +12,7 @@ rules, options and errors as a local read.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from .._api import read as read_local
 from .._syntaxes import lookup
 from ..decode.frames import FrameSelection, select_frames
 from ..errors import DicomwebError
+from ..normalize import RenderOptions
 from ..normalize.image import Image
 from ..normalize.lossy import assess_lossy, refuse_lossy
 from ..volume.volume import SeriesPlan, Volume
@@ -56,6 +58,9 @@ __all__ = [
 
 DEFAULT_FETCHES = 8
 """Requests in flight at once by default."""
+
+_RENDERING = ("values", "allow_lossy", "padding", "voi", "voi_index", "window", "display_bits")
+"""The options of :class:`~dicomnp.normalize.RenderOptions`."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,20 @@ def find_series(
             )
         )
     return result
+
+
+def _check_options(local: Any, options: Mapping[str, Any]) -> None:
+    """Refuse unknown or malformed rendering options before anything is asked of the server.
+
+    Raises
+    ------
+    TypeError
+        An option the local call does not take.
+    InvalidOptionError
+        A rendering option out of range.
+    """
+    inspect.signature(local).bind(None, **options)
+    RenderOptions.create(**{key: options[key] for key in _RENDERING if key in options})
 
 
 def _refuse_lossy_by_metadata(metadata: Mapping[str, Any], name: str, allow_lossy: bool) -> None:
@@ -418,6 +437,7 @@ def combine_series(
     **options
         Any option of :func:`dicomnp.combine_series`.
     """
+    _check_options(combine_local, options)
     connection = connect(url, session, headers)
     allow_lossy = bool(options.get("allow_lossy", False))
     listed = _list_series(connection, study, series, allow_lossy)
@@ -464,6 +484,7 @@ def read(
     **options
         Any option of :func:`dicomnp.read`.
     """
+    _check_options(read_local, {"frames": frames, **options})
     connection = connect(url, session, headers)
     name = connection.instance_url(study, series, instance)
     metadata = connection.call(
@@ -474,8 +495,8 @@ def read(
         series,
         instance,
     )
-    dataset = metadata_dataset(metadata, name, connection.bulk)
     _refuse_lossy_by_metadata(metadata, name, bool(options.get("allow_lossy", False)))
+    dataset = metadata_dataset(metadata, name, connection.bulk)
     count = frame_count(dataset)
     chosen = sorted(set(select_frames(frames, count, name)))
     remote = RemoteInstance(instance, name, count, dataset)
