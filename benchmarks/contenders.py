@@ -9,6 +9,7 @@ raise :class:`Unavailable` with the reason.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -399,6 +400,72 @@ def readinto_pixels(folder: Path) -> Job:
     return job
 
 
+# DICOMweb -------------------------------------------------------------------------------
+# The ``dicomweb`` workload's series is uploaded once, outside the timing, to the
+# Orthanc that DICOMNP_ORTHANC_URL names (start a private one with
+# ``python3 tests/support/orthanc.py start DIR``); without it these contenders are
+# unavailable, saying so.
+
+ORTHANC_VARIABLE = "DICOMNP_ORTHANC_URL"
+
+
+def _uploaded(folder: Path) -> tuple[str, str, str]:
+    """The base URL, study and series of ``folder``'s series on the server, uploading it once."""
+    url = os.environ.get(ORTHANC_VARIABLE)
+    if not url:
+        raise Unavailable(
+            f"no DICOMweb server: set {ORTHANC_VARIABLE} (e.g. start a private Orthanc "
+            "with python3 tests/support/orthanc.py start DIR)"
+        )
+    _need("dicomweb_client")
+    import pydicom
+    import requests
+
+    files = _files(folder)
+    first = pydicom.dcmread(files[0], stop_before_pixels=True)
+    study, series = str(first.StudyInstanceUID), str(first.SeriesInstanceUID)
+    url = url.rstrip("/")
+    found = requests.get(
+        f"{url}/studies/{study}/series/{series}/instances",
+        headers={"Accept": "application/dicom+json"},
+        timeout=60,
+    )
+    have = len(found.json()) if found.status_code == 200 and found.content else 0
+    if have != len(files):
+        rest = url.rsplit("/dicom-web", 1)[0]
+        for path in files:
+            answer = requests.post(f"{rest}/instances", data=path.read_bytes(), timeout=60)
+            answer.raise_for_status()
+    return url, study, series
+
+
+def dicomnp_dicomweb(folder: Path) -> Job:
+    """dicomnp.dicomweb.combine_series: metadata, then frames in parallel as stored."""
+    url, study, series = _uploaded(folder)
+    from dicomnp import dicomweb
+
+    connection = dicomweb.Connection(url)
+    return lambda: dicomweb.combine_series(connection, study, series).array
+
+
+def dicomweb_client_pydicom(folder: Path) -> Job:
+    """dicomweb-client retrieve_series (instances as stored), pydicom decodes, sort, stack."""
+    url, study, series = _uploaded(folder)
+    from dicomweb_client import DICOMwebClient
+    from pydicom.pixels.utils import pixel_array
+
+    client: Any = DICOMwebClient(url)
+
+    def job() -> NDArray[Any]:
+        # As stored: Orthanc cannot transcode JPEG 2000 to the default syntax.
+        datasets = client.retrieve_series(study, series, media_types=(("application/dicom", "*"),))
+        normal = _normal(datasets[0])
+        datasets.sort(key=lambda ds: float(normal @ [float(v) for v in ds.ImagePositionPatient]))
+        return np.stack([pixel_array(ds) for ds in datasets])
+
+    return job
+
+
 CODEC_PEERS: dict[str, Contender] = {
     "dicomnp": dicomnp_series(),
     "dicomnp workers=1": dicomnp_series(workers=1),
@@ -448,6 +515,14 @@ CONTENDERS: dict[str, dict[str, Contender]] = {
     },
     "study": STUDY,
     "realworld": {**STUDY, "dicomnp convert": dicomnp_convert(refusals=True)},
+    "dicomweb": {
+        "dicomnp": dicomnp_dicomweb,
+        "dicomweb-client+pydicom": dicomweb_client_pydicom,
+    },
+    "dicomweb-j2k": {
+        "dicomnp": dicomnp_dicomweb,
+        "dicomweb-client+pydicom": dicomweb_client_pydicom,
+    },
 }
 
 REFERENCE_OF = {"study": "dcm2niix", "realworld": "dcm2niix"}

@@ -11,6 +11,9 @@ Every workload is a folder below the data directory, made once and reused:
 * ``rgb0``, ``rgb1`` - one multi-frame 480x640 RGB file, planar 0 and 1;
 * ``us`` - one multi-frame 480x640 ultrasound-like YBR_FULL_422 JPEG
   Baseline file;
+* ``dicomweb``, ``dicomweb-j2k`` - a fresh 100-slice series of the ``ct``
+  content, Explicit VR Little Endian and JPEG 2000 Lossless, read from a
+  local Orthanc over DICOMweb (see :mod:`benchmarks.contenders`);
 * ``batch`` - a folder of CT series in JPEG 2000 Lossless, one subfolder each,
   for batch conversion (one process against a two-worker Dask cluster);
 * ``study`` - a study folder as scanners write them: several MR series of
@@ -263,6 +266,16 @@ def _codec(name: str) -> Callable[[Path, Sizes], None]:
     return write
 
 
+def _dicomweb(folder: Path, sizes: Sizes) -> None:
+    _write_series(folder, ct_datasets(sizes.codec_slices, sizes.size), sizes.codec_slices)
+
+
+def _dicomweb_j2k(folder: Path, sizes: Sizes) -> None:
+    datasets = ct_datasets(sizes.codec_slices, sizes.size)
+    compressed = _compressed(datasets, JPEG2000Lossless, "pylibjpeg")
+    _write_series(folder, compressed, sizes.codec_slices)
+
+
 def _batch(folder: Path, sizes: Sizes) -> None:
     for number in range(sizes.batch_series):
         datasets = ct_datasets(sizes.batch_slices, sizes.batch_size)
@@ -411,6 +424,8 @@ WORKLOADS: dict[str, Callable[[Path, Sizes], None]] = {
     "us": _single("us", _us),
     "batch": _batch,
     "study": _study,
+    "dicomweb": _dicomweb,
+    "dicomweb-j2k": _dicomweb_j2k,
 }
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "CorruptPixelDataError",
     "DicomImportException",
     "DicomNumpyError",
+    "DicomwebError",
     "DuplicateSliceError",
     "FrameIndexError",
     "GeometryError",
@@ -687,3 +688,30 @@ class OutputError(DicomNumpyError):
     """
 
     missing_package: bool = False
+
+
+class DicomwebError(DicomNumpyError):
+    """A DICOMweb server refused a request or answered with something unreadable.
+
+    Attributes
+    ----------
+    url : str or None
+        The request's URL.
+    status : int or None
+        The HTTP status the server answered with (None when no answer came).
+
+    Examples
+    --------
+    >>> from dicomnp.errors import DicomwebError
+    >>> error = DicomwebError("the series is not on the server", url="http://pacs/x", status=404)
+    >>> str(error), error.status
+    ('http://pacs/x: the series is not on the server', 404)
+    """
+
+    url: str | None = None
+    status: int | None = None
+
+    def _compose(self) -> str:
+        message = super()._compose()
+        url = getattr(self, "url", None)
+        return f"{url}: {message}" if url and self.path is None else message

@@ -45,6 +45,8 @@ DICOMNP_UPPER = (
     "batch",
     "cli",
     "_display",
+    "dicomweb",
+    "server",
     "demo",
     "__main__",
 )

@@ -144,6 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--force", action="store_true", help="replace existing output files")
     _progress_options(convert)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve SOURCE's series as series/numpy and image/numpy over HTTP",
+        description="Serve the rendered resources .../studies/S/series/SE/rendered "
+        "(Accept: series/numpy) and .../instances/I/rendered (image/numpy) of SOURCE: "
+        "a folder (walked once) or a DICOMweb base URL (proxied). Needs the dicomweb "
+        "extra. Stop with Ctrl-C.",
+    )
+    serve.add_argument(
+        "source", metavar="SOURCE", help="a folder, or a DICOMweb base URL (http://...)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     return parser
 
 
@@ -176,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from ._commands import run_info
 
                 return run_info(args)
+            if args.command == "serve":
+                from ..server import serve
+
+                serve(args.source, host=args.host, port=args.port)
+                return 0
             from ._commands import run_convert
 
             return run_convert(args)
