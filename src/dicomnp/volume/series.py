@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._source import SourceLike
-from ..errors import DicomNumpyError, GeometryError
+from ..errors import DicomNumpyError, GeometryError, NoPixelDataError, NotDicomError
 from .consistency import SPLIT_KEYS
 from .geometry import ORIENTATION_TOLERANCE
 from .headers import ParsedSource, SliceHeader
@@ -119,6 +120,9 @@ class SeriesCatalog:
     folder: str
     series: tuple[Series, ...]
     skipped: tuple[tuple[str, str], ...]
+    unreadable: tuple[tuple[str, str], ...] = ()
+    """The skipped files that look like DICOM images but cannot be read (cut short, not
+    permitted): a series may be missing slices because of them."""
 
     def __iter__(self) -> Iterator[Series]:
         return iter(self.series)
@@ -156,25 +160,64 @@ def _show(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def iter_dicom_files(folder: str | os.PathLike[str]) -> Iterator[str]:
-    """Files under ``folder`` in sorted order, leaving out DICOMDIR by name."""
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def iter_dicom_files(
+    folder: str | os.PathLike[str], skipped: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
+    """Regular files under ``folder`` in sorted order, leaving out DICOMDIR by name.
+
+    FIFOs, devices and sockets are left out too (opening a FIFO would wait
+    for a writer for ever), with the reason logged and noted in ``skipped``.
+    """
     for root, directories, files in os.walk(folder):
         directories.sort()
         for name in sorted(files):
+            path = os.path.join(root, name)
             if name.upper() == "DICOMDIR":
-                logger.info("skipped %s: a DICOMDIR", os.path.join(root, name))
+                logger.info("skipped %s: a DICOMDIR", path)
                 continue
-            yield os.path.join(root, name)
+            reason = _not_regular(path)
+            if reason is not None:
+                logger.info("skipped %s: %s", path, reason)
+                if skipped is not None:
+                    skipped.append((path, reason))
+                continue
+            yield path
+
+
+def _not_regular(path: str) -> str | None:
+    """Why ``path`` is not a regular file to read (following links), or None if it is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot be examined: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in _SPECIAL_FILES:
+        if test(mode):
+            return f"not a regular file but {what}"
+    return "not a regular file"
 
 
 def try_read_headers(
     source: SourceLike,
     skipped: list[tuple[str, str]] | None = None,
     parsed: dict[int, ParsedSource] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[SliceHeader] | None:
     """The slice headers of ``source``, or None (logged, noted in ``skipped``) if not an image.
 
     When ``parsed`` is given, what was parsed is kept there under ``id(source)``.
+    A source that looks like a DICOM image but cannot be read (it cannot be
+    opened, or it is an image whose header ends before its pixel data) is
+    also noted in ``unreadable``.
     """
     try:
         headers, found = read_source(source)
@@ -182,6 +225,8 @@ def try_read_headers(
         raise
     except DicomNumpyError as exc:
         reason = f"{type(exc).__name__}: {exc.detail}"
+        if unreadable is not None and _unreadable_image(exc, source):
+            unreadable.append((str(source), reason))
     else:
         if headers and headers[0].sop_class_uid == _DICOMDIR_CLASS:
             reason = "a DICOMDIR"
@@ -193,6 +238,41 @@ def try_read_headers(
     if skipped is not None:
         skipped.append((str(source), reason))
     return None
+
+
+def _unreadable_image(error: DicomNumpyError, source: SourceLike) -> bool:
+    """Whether ``error`` reading ``source`` hides an image rather than a file that is none.
+
+    A file that cannot be opened is one; so is any DICOM file refused for
+    its content, except an object without pixel data whose SOP Class is not
+    an image (a structured report, a presentation state).
+    """
+    if isinstance(error, NotDicomError):
+        return isinstance(error.__cause__, OSError)
+    if isinstance(error, NoPixelDataError):
+        return _declares_image(source)
+    return True
+
+
+def _declares_image(source: SourceLike) -> bool:
+    """Whether the SOP Class of ``source`` (or its file meta) is an image storage class.
+
+    Read with pydicom, headers only, for the rare file without pixel data;
+    a file pydicom cannot read either counts as an image.
+    """
+    import pydicom
+
+    if not isinstance(source, (str, os.PathLike)):
+        return True
+    try:
+        dataset = pydicom.dcmread(source, stop_before_pixels=True, force=True)
+    except Exception:  # pydicom's own error types for a file cut short
+        return True
+    meta = getattr(dataset, "file_meta", None)
+    uid = dataset.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    if not uid:
+        return True
+    return "Image Storage" in pydicom.uid.UID(str(uid)).name
 
 
 def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
@@ -224,13 +304,19 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
     True
     """
     skipped: list[tuple[str, str]] = []
+    unreadable: list[tuple[str, str]] = []
     by_series: dict[str, list[SliceHeader]] = {}
-    for path in iter_dicom_files(folder):
-        headers = try_read_headers(path, skipped)
+    for path in iter_dicom_files(folder, skipped):
+        headers = try_read_headers(path, skipped, unreadable=unreadable)
         for header in headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
     series = tuple(split_series(uid, headers) for uid, headers in by_series.items())
-    return SeriesCatalog(folder=os.fspath(Path(folder)), series=series, skipped=tuple(skipped))
+    return SeriesCatalog(
+        folder=os.fspath(Path(folder)),
+        series=series,
+        skipped=tuple(skipped),
+        unreadable=tuple(unreadable),
+    )
 
 
 def split_series(uid: str, headers: list[SliceHeader]) -> Series:
