@@ -79,10 +79,15 @@ def decode_j2k(data: bytes) -> NDArray[Any] | None:
     return decoded
 
 
-def decode_rle(data: bytes, *, cell_bytes: int) -> bytes | None:
-    """One DICOM RLE frame: the byte planes joined into little-endian cells, sample after sample."""
+def decode_rle(data: bytes, *, cell_bytes: int, out: bytearray) -> bytes | bytearray | None:
+    """One DICOM RLE frame: the byte planes joined into little-endian cells, sample after sample.
+
+    Decoded into ``out``, the size of the frame: a segment that decodes past
+    it raises rather than growing the output. The decoded part of ``out`` is
+    returned.
+    """
     module = _imagecodecs()
     if module is None:
         return None
-    decoded = module.dicomrle_decode(data, f"<u{cell_bytes}")
-    return bytes(decoded)
+    decoded: bytes | bytearray = module.dicomrle_decode(data, f"<u{cell_bytes}", out=out)
+    return decoded
