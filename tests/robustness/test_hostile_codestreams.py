@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Sequence
+import tracemalloc
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -81,3 +82,104 @@ def test_rle_segment_decoding_past_its_plane_is_refused(
 def test_rle_segment_filling_its_plane_exactly_decodes() -> None:
     data = file_of(rle_frame([replicate_runs(1, value=9)]), RLE, rows=8, columns=16)
     assert np.array_equal(decode_pixels(data).array, np.full((1, 8, 16, 1), 9, np.uint8))
+
+
+def peak_bytes_of(call: Callable[[], object]) -> int:
+    """The peak of Python-visible allocations (NumPy arrays included) while ``call`` runs."""
+    tracemalloc.start()
+    try:
+        call()
+    except dicomnp.DicomNumpyError:
+        pass
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
+J2K_LOSSLESS = "1.2.840.10008.1.2.4.90"
+
+
+def _segments_until_scan(codestream: bytes) -> bytes:
+    """The marker segments after SOI up to and including the first scan header."""
+    position = 2
+    while codestream[position + 1] != 0xDA:
+        position += 2 + int.from_bytes(codestream[position + 2 : position + 4], "big")
+    return codestream[
+        2 : position + 2 + int.from_bytes(codestream[position + 2 : position + 4], "big")
+    ]
+
+
+def jpeg_size_decoy(rows: int, columns: int) -> bytes:
+    """Finding 5: an 8x8 baseline JPEG hiding a frame header of ``rows`` x ``columns``.
+
+    After SOI comes ``FF 00`` and two bytes a parser could take for a segment
+    length spanning the hidden header; libjpeg skips ``FF 00`` as no marker
+    and finds the hidden frame header and scan first.
+    """
+    import imagecodecs
+
+    small = bytes(imagecodecs.jpeg8_encode(np.full((8, 8), 100, np.uint8), level=90))
+    hidden = bytearray(_segments_until_scan(small))
+    sof = hidden.index(b"\xff\xc0")
+    hidden[sof + 5 : sof + 9] = struct.pack(">HH", rows, columns)
+    skipped = b"\xff\x00" + (len(hidden) + 2).to_bytes(2, "big")
+    return small[:2] + skipped + bytes(hidden) + small[2:]
+
+
+def _box(kind: bytes, content: bytes) -> bytes:
+    return struct.pack(">L", 8 + len(content)) + kind + content
+
+
+def _j2k_codestream(rows: int, columns: int) -> bytes:
+    import imagecodecs
+
+    encoded = bytes(
+        imagecodecs.jpeg2k_encode(np.zeros((rows, columns), np.uint8), level=0, codecformat="J2K")
+    )
+    assert encoded.startswith(b"\xff\x4f\xff\x51")
+    return encoded
+
+
+def j2k_size_decoy(rows: int, columns: int) -> bytes:
+    """Finding 6: a JP2 file whose ``xml `` box holds a 32x32 decoy codestream.
+
+    The codestream decoded, in the ``jp2c`` box, declares ``rows`` x ``columns``
+    (its SIZ segment patched, image and tile size).
+    """
+    real = bytearray(_j2k_codestream(32, 32))
+    real[8:16] = struct.pack(">LL", columns, rows)  # Xsiz, Ysiz
+    real[24:32] = struct.pack(">LL", columns, rows)  # XTsiz, YTsiz
+    header = _box(b"ihdr", struct.pack(">LLHBBBB", rows, columns, 1, 7, 7, 0, 0))
+    colour = _box(b"colr", b"\x01\x00\x00" + (17).to_bytes(4, "big"))
+    return (
+        b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+        + _box(b"ftyp", b"jp2 \x00\x00\x00\x00jp2 ")
+        + _box(b"jp2h", header + colour)
+        + _box(b"xml ", _j2k_codestream(32, 32))
+        + _box(b"jp2c", bytes(real))
+    )
+
+
+def test_jpeg_frame_hidden_behind_a_stuffed_zero_is_the_one_checked() -> None:
+    data = file_of(jpeg_size_decoy(4000, 4000), JPEG_BASELINE, rows=8, columns=8)
+    assert peak_bytes_of(lambda: decode_pixels(data)) < 4_000_000  # 16 MB if decoded
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="4000x4000"):
+        decode_pixels(data)
+
+
+def test_j2k_codestream_in_an_xml_box_is_not_the_one_checked() -> None:
+    data = file_of(j2k_size_decoy(4000, 4000), J2K_LOSSLESS, rows=32, columns=32)
+    assert peak_bytes_of(lambda: decode_pixels(data)) < 4_000_000  # 16 MB if decoded
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="4000x4000"):
+        decode_pixels(data)
+
+
+def test_jp2_wrapped_codestream_still_decodes() -> None:
+    import imagecodecs
+
+    frame = np.arange(32 * 32, dtype=np.uint16).reshape(32, 32) % 4096
+    jp2 = bytes(imagecodecs.jpeg2k_encode(frame, level=0, codecformat="JP2"))
+    data = file_of(jp2, J2K_LOSSLESS, rows=32, columns=32, bits=12)
+    assert np.array_equal(decode_pixels(data).array[0, ..., 0], frame)

@@ -111,11 +111,14 @@ def decode_into(
             (header.rows, header.columns, len(header.component_ids)), info, "JPEG codestream"
         )
         _check_precision(header.precision, info, context)
+        # The decoder writes into a buffer of the declared size, and refuses a
+        # frame of another size before it decodes a line.
+        buffer = np.empty(_codec_shape(info), dtype=_codec_dtype(header.precision))
         try:
             decoded = (
-                gil_free.decode_jpeg_ls(source)
+                gil_free.decode_jpeg_ls(source, out=buffer)
                 if header.sof == _SOF55
-                else gil_free.decode_jpeg(source, samples=info.samples_per_pixel)
+                else gil_free.decode_jpeg(source, samples=info.samples_per_pixel, out=buffer)
             )
         except Exception as exc:  # the codec's own error types; libjpeg tries next
             failure, decoded = exc, None
@@ -125,8 +128,24 @@ def decode_into(
     _decode_with_libjpeg(source, header, out, info, context, failure)
 
 
+def _codec_shape(info: PixelInfo) -> tuple[int, ...]:
+    """The shape imagecodecs gives a decoded frame: no sample axis for one sample."""
+    rows, columns, samples = info.frame_shape
+    return (rows, columns) if samples == 1 else (rows, columns, samples)
+
+
+def _codec_dtype(precision: int) -> str:
+    """The dtype imagecodecs decodes ``precision``-bit JPEG samples into."""
+    return "u1" if precision <= 8 else "u2"
+
+
 def _check_codestream(header: JpegHeader, context: FrameContext) -> None:
     """Raise for what DICOM or ITU-T T.81 forbid, whichever decoder would accept it."""
+    if header.frame_headers > 1:
+        raise context.corrupt(
+            f"the JPEG codestream holds {header.frame_headers} frame headers before its "
+            "first scan, not one"
+        )
     if header.ls_colour_transform:
         raise UnsupportedPixelDataError(
             "the JPEG-LS codestream uses a colour transform (APP8 mrfx), "
@@ -168,18 +187,10 @@ def _decode_with_libjpeg(
     except ImportError as exc:
         what = "the JPEG codestream cannot be decoded"
         raise context.without_fallback(PACKAGE, failure, what) from failure or exc
-    if header.sof is not None and header.rows:
-        # The frame header gives what libjpeg would report, without a second parse.
-        parameters = {
-            "rows": header.rows,
-            "columns": header.columns,
-            "nr_components": len(header.component_ids),
-            "precision": header.precision,
-        }
-    else:  # no frame header before the scan, or rows deferred to a DNL marker
-        with codec_failures(context, "the JPEG codestream cannot be decoded"):
-            parameters = get_parameters(source)
-    # Checked before decoding: libjpeg allocates what the codestream declares.
+    # libjpeg's own reading of the header, checked before decoding: libjpeg
+    # allocates what it reads there, whatever another parser found.
+    with codec_failures(context, "the JPEG codestream cannot be decoded"):
+        parameters = get_parameters(source)
     rows = int(parameters["rows"])
     columns = int(parameters["columns"])
     samples = int(parameters["nr_components"])
