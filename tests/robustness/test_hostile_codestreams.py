@@ -20,6 +20,7 @@ import dicomnp
 from dicomnp.decode import decode_pixels
 from support.build import to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value
+from support.jpeg_lossless import encode_lossless
 
 RLE = "1.2.840.10008.1.2.5"
 
@@ -183,3 +184,67 @@ def test_jp2_wrapped_codestream_still_decodes() -> None:
     jp2 = bytes(imagecodecs.jpeg2k_encode(frame, level=0, codecformat="JP2"))
     data = file_of(jp2, J2K_LOSSLESS, rows=32, columns=32, bits=12)
     assert np.array_equal(decode_pixels(data).array[0, ..., 0], frame)
+
+
+JPEG_LOSSLESS = "1.2.840.10008.1.2.4.70"
+JPEG_LS = "1.2.840.10008.1.2.4.80"
+TRUNCATED_FRAME = np.random.default_rng(16).integers(0, 4096, size=(64, 48)).astype(np.uint16)
+
+
+def _encoded(kind: str) -> tuple[bytes, str, int]:
+    """A codestream of TRUNCATED_FRAME (8 bits of it for baseline), its syntax and bits."""
+    import imagecodecs
+
+    if kind == "lossless, own encoder":
+        return encode_lossless(TRUNCATED_FRAME[..., None], 12), JPEG_LOSSLESS, 12
+    if kind == "lossless, libjpeg-turbo":
+        coded = imagecodecs.jpeg8_encode(TRUNCATED_FRAME, lossless=True, bitspersample=12)
+        return bytes(coded), JPEG_LOSSLESS, 12
+    if kind == "baseline":
+        coded = imagecodecs.jpeg8_encode((TRUNCATED_FRAME >> 4).astype(np.uint8), level=95)
+        return bytes(coded), JPEG_BASELINE, 8
+    return bytes(imagecodecs.jpegls_encode(TRUNCATED_FRAME)), JPEG_LS, 12
+
+
+def _half_the_scan(codestream: bytes) -> bytes:
+    """Finding 8: half the entropy-coded data of the last scan removed, and EOI appended."""
+    scan = codestream.rfind(b"\xff\xda")
+    start = scan + 2 + int.from_bytes(codestream[scan + 2 : scan + 4], "big")
+    coded = codestream[start:-2]
+    return codestream[:start] + coded[: len(coded) // 2] + b"\xff\xd9"
+
+
+KINDS = ["lossless, own encoder", "lossless, libjpeg-turbo", "baseline", "JPEG-LS"]
+
+
+@pytest.mark.parametrize("hidden", [None, "imagecodecs"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_jpeg_with_half_its_coded_data_is_refused(
+    kind: str, hidden: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codestream, syntax, bits = _encoded(kind)
+    whole = file_of(codestream, syntax, rows=64, columns=48, bits=bits)
+    expected = decode_pixels(whole).array
+    if hidden is not None:
+        monkeypatch.setitem(sys.modules, hidden, None)
+        alone = decode_pixels(whole).array.astype(int)
+        # libjpeg and libjpeg-turbo invert the DCT each their own way.
+        assert np.abs(alone - expected).max() <= (2 if kind == "baseline" else 0)
+    if kind != "baseline":
+        assert np.array_equal(expected[0, ..., 0], TRUNCATED_FRAME)
+    cut = file_of(_half_the_scan(codestream), syntax, rows=64, columns=48, bits=bits)
+    with pytest.raises(dicomnp.CorruptPixelDataError, match=r"cut short|cannot be decoded"):
+        decode_pixels(cut)
+
+
+@pytest.mark.parametrize("kind", KINDS[:3])
+def test_a_small_jpeg_declaring_a_huge_frame_is_refused_before_allocating(kind: str) -> None:
+    codestream, syntax, bits = _encoded(kind)
+    patched = bytearray(codestream)
+    marker = 0xC3 if syntax == JPEG_LOSSLESS else 0xC0
+    sof = patched.index(bytes([0xFF, marker]))
+    patched[sof + 5 : sof + 9] = struct.pack(">HH", 20000, 20000)
+    data = file_of(bytes(patched), syntax, rows=20000, columns=20000, bits=bits)
+    assert peak_bytes_of(lambda: decode_pixels(data)) < 4_000_000  # 400 MB or more if allocated
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="cut short"):
+        decode_pixels(data)
