@@ -205,7 +205,9 @@ def run_convert(args: argparse.Namespace) -> int:
             converted = convert_stack(stacks[number], number, path, args)
             written = write(converted, target, fmt, force=args.force)
         except (DicomNumpyError, OutputError, OSError) as exc:
-            message = str(exc) if not isinstance(exc, OSError) else f"{exc.filename}: {exc}"
+            message = (
+                f"{exc.filename}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+            )
             report_error(f"stack {number}: {message}" if len(targets) > 1 else message)
             code = code or exit_code_of(exc)
             continue
