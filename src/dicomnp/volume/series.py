@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pydicom.uid
 
 from .._source import SourceLike
 from ..errors import DicomNumpyError, GeometryError, NoPixelDataError, NotDicomError
@@ -254,25 +255,45 @@ def _unreadable_image(error: DicomNumpyError, source: SourceLike) -> bool:
     return True
 
 
+_SOP_CLASS_TAGS = (b"\x02\x00\x02\x00", b"\x08\x00\x16\x00")
+"""Media Storage SOP Class UID (file meta) and SOP Class UID, as little-endian tag bytes."""
+_SOP_CLASS_HEAD = 4096
+
+
 def _declares_image(source: SourceLike) -> bool:
-    """Whether the SOP Class of ``source`` (or its file meta) is an image storage class.
+    """Whether the SOP Class of ``source`` is an image storage class, or cannot be told.
 
-    Read with pydicom, headers only, for the rare file without pixel data;
-    a file pydicom cannot read either counts as an image.
+    Only the first 4 KiB of a file are looked at, for the Media Storage SOP
+    Class UID of its file meta (always explicit VR little endian) or the
+    SOP Class UID: a header that failed to read is not read again in full.
     """
-    import pydicom
-
     if not isinstance(source, (str, os.PathLike)):
         return True
     try:
-        dataset = pydicom.dcmread(source, stop_before_pixels=True, force=True)
-    except Exception:  # pydicom's own error types for a file cut short
+        with open(source, "rb") as handle:
+            head = handle.read(_SOP_CLASS_HEAD)
+    except OSError:
         return True
-    meta = getattr(dataset, "file_meta", None)
-    uid = dataset.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
-    if not uid:
+    uid = _sop_class_in(head)
+    if uid is None:
         return True
-    return "Image Storage" in pydicom.uid.UID(str(uid)).name
+    return "Image Storage" in pydicom.uid.UID(uid).name
+
+
+def _sop_class_in(head: bytes) -> str | None:
+    """The first SOP Class UID value found in ``head``, explicit or implicit VR; None if none."""
+    for tag in _SOP_CLASS_TAGS:
+        at = head.find(tag)
+        if at < 0:
+            continue
+        if head[at + 4 : at + 6] == b"UI":
+            length = int.from_bytes(head[at + 6 : at + 8], "little")
+        else:
+            length = int.from_bytes(head[at + 4 : at + 8], "little")
+        value = head[at + 8 : at + 8 + length]
+        if 0 < length <= 64 and len(value) == length:
+            return value.rstrip(b"\x00 ").decode("ascii", "replace")
+    return None
 
 
 def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
