@@ -91,6 +91,7 @@ def run_info(args: argparse.Namespace) -> int:
                 "series": len(catalog),
                 "stacks": [info.as_dict() for info in infos],
                 "skipped": [{"file": name, "reason": why} for name, why in catalog.skipped],
+                "unreadable": [{"file": name, "reason": why} for name, why in catalog.unreadable],
             }
         )
     else:
