@@ -8,6 +8,7 @@ decoder allocates more than the frame, or decode exactly.
 
 from __future__ import annotations
 
+import io
 import struct
 import sys
 import tracemalloc
@@ -248,3 +249,33 @@ def test_a_small_jpeg_declaring_a_huge_frame_is_refused_before_allocating(kind: 
     assert peak_bytes_of(lambda: decode_pixels(data)) < 4_000_000  # 400 MB or more if allocated
     with pytest.raises(dicomnp.CorruptPixelDataError, match="cut short"):
         decode_pixels(data)
+
+
+@pytest.mark.parametrize("hidden", [None, "imagecodecs"])
+@pytest.mark.parametrize("subsampling", [None, 2])
+def test_jpeg_cut_at_a_restart_marker_is_refused(
+    hidden: str | None, subsampling: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image_module = pytest.importorskip("PIL.Image", reason="Pillow writes restart intervals")
+    frame = np.random.default_rng(3).integers(0, 256, size=(64, 48, 3 if subsampling else 1))
+    coded = io.BytesIO()
+    image = image_module.fromarray(frame.astype(np.uint8).squeeze())
+    options = {"subsampling": subsampling} if subsampling else {}
+    image.save(coded, format="JPEG", quality=95, restart_marker_blocks=4, **options)
+    codestream = coded.getvalue()
+    samples = 3 if subsampling else 1
+    whole = file_of(codestream, JPEG_BASELINE, rows=64, columns=48, samples=samples)
+    if hidden is not None:
+        monkeypatch.setitem(sys.modules, hidden, None)
+    decode_pixels(whole)
+    restarts = [
+        at
+        for at in range(len(codestream) - 1)
+        if codestream[at] == 0xFF and 0xD0 <= codestream[at + 1] <= 0xD7
+    ]
+    restart = restarts[len(restarts) // 2]  # the end of an interval, before the last ones
+    cut = file_of(
+        codestream[:restart] + b"\xff\xd9", JPEG_BASELINE, rows=64, columns=48, samples=samples
+    )
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="restart markers"):
+        decode_pixels(cut)

@@ -33,7 +33,7 @@ from ...errors import UnsupportedPixelDataError
 from ..pixel_info import PixelInfo
 from . import gil_free
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
-from .jpeg_complete import least_bytes, with_sentinel
+from .jpeg_complete import least_bytes, missing_restarts, with_sentinel
 from .jpeg_markers import JpegHeader, parse_jpeg_header, starts_jpeg
 
 __all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
@@ -85,6 +85,17 @@ def check_header(head: bytes, info: PixelInfo, context: FrameContext) -> None:
     _check_length(header, len(head), context)
 
 
+def _check_restarts(header: JpegHeader, source: bytes, context: FrameContext) -> None:
+    """Raise when the scan lacks restart markers: its last intervals are missing."""
+    missing = missing_restarts(header, source)
+    if missing is not None:
+        needed, held = missing
+        raise context.corrupt(
+            f"the JPEG codestream is cut short: its scan holds {held} restart markers "
+            f"of the {needed} its {header.rows}x{header.columns} frame needs"
+        )
+
+
 def _check_length(header: JpegHeader, size: int, context: FrameContext) -> None:
     """Raise when ``size`` bytes cannot hold the entropy-coded data of the frame."""
     least = least_bytes(header)
@@ -125,6 +136,7 @@ def decode_into(
         )
         _check_precision(header.precision, info, context)
         _check_length(header, len(source), context)
+        _check_restarts(header, source, context)
         # The decoder writes into a buffer of the declared size, and refuses a
         # frame of another size before it decodes a line.
         buffer = np.empty(_codec_shape(info), dtype=_codec_dtype(header.precision))

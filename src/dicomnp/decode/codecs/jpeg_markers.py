@@ -22,6 +22,7 @@ __all__ = ["JpegHeader", "parse_jpeg_header", "starts_jpeg"]
 SOI = b"\xff\xd8"
 _SOS = 0xDA
 _EOI = 0xD9
+_DRI = 0xDD
 _APP0 = 0xE0
 _APP8 = 0xE8
 _APP14 = 0xEE
@@ -60,6 +61,14 @@ class JpegHeader:
     frame_headers : int
         The frame headers found before the first scan: more than one is an
         error for every decoder.
+    sampling : tuple of (int, int)
+        Each component's horizontal and vertical sampling factors.
+    restart_interval : int
+        MCUs between restart markers (DRI before the first scan), 0 for none.
+    scan_components : int
+        The number of components of the first scan.
+    scan_data : int
+        Where the first scan's entropy-coded data start; 0 if not reached.
     """
 
     sof: int | None = None
@@ -72,6 +81,10 @@ class JpegHeader:
     ls_colour_transform: bool = False
     scan: tuple[int, int, int] | None = None
     frame_headers: int = 0
+    sampling: tuple[tuple[int, int], ...] = ()
+    restart_interval: int = 0
+    scan_components: int = 0
+    scan_data: int = 0
 
     def colour_space(self) -> str | None:
         """``"RGB"`` or ``"YBR_FULL"`` when the codestream says which, else None.
@@ -124,6 +137,11 @@ def parse_jpeg_header(data: bytes) -> JpegHeader:
             tail = 1 + 2 * segment[0] if segment else len(segment)
             if len(segment) >= tail + 3:
                 header = replace(header, scan=(segment[tail], segment[tail + 1], segment[tail + 2]))
+            header = replace(
+                header,
+                scan_components=segment[0] if segment else 0,
+                scan_data=position + length,
+            )
             break
         if (marker in _SOF or marker == _SOF55) and len(segment) >= 6:
             count = segment[5]
@@ -135,8 +153,13 @@ def parse_jpeg_header(data: bytes) -> JpegHeader:
                     rows=int.from_bytes(segment[1:3], "big"),
                     columns=int.from_bytes(segment[3:5], "big"),
                     component_ids=tuple(segment[6 : 6 + 3 * count : 3]),
+                    sampling=tuple(
+                        (factors >> 4, factors & 0x0F) for factors in segment[7 : 7 + 3 * count : 3]
+                    ),
                 )
             header = replace(header, frame_headers=header.frame_headers + 1)
+        elif marker == _DRI and len(segment) >= 2:
+            header = replace(header, restart_interval=int.from_bytes(segment[:2], "big"))
         elif marker == _APP0 and segment.startswith(b"JFIF\0"):
             header = replace(header, jfif=True)
         elif marker == _APP14 and segment.startswith(b"Adobe") and len(segment) >= 12:
