@@ -136,3 +136,12 @@ def test_an_image_without_read_permission_is_no_silent_gap(tmp_path: Path) -> No
             dicomnp.combine_series(folder)
     finally:
         last.chmod(0o600)
+
+
+def test_convert_tree_reports_images_cut_short_and_is_not_ok(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    cut = _cut_ends(root / "ct")
+    report = dicomnp.convert_tree(root, tmp_path / "out")
+    assert [name for name, _ in report.unreadable_files] == [str(path) for path in cut]
+    assert not report.ok
+    assert "UNREADABLE 2 file(s)" in report.summary()
