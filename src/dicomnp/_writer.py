@@ -19,6 +19,7 @@ their outputs the same way:
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import json
@@ -367,6 +368,9 @@ def replacing(
     ------
     OutputError
         A target exists (without ``force``) or its folder does not.
+    OSError
+        Writing failed: raised again, of the same class, naming the target
+        (not its temporary) and saying "disk full" when the disk is.
 
     Examples
     --------
@@ -398,18 +402,51 @@ def replacing(
                 _remove(target)  # a folder cannot be replaced by a rename
             os.replace(temporary, target)
             placed.append(target)
-    except BaseException:
+    except BaseException as exc:
         for target in placed:
             _remove(target)
+        if isinstance(exc, OSError):
+            raise _write_error(exc, targets, temporaries) from exc
         raise
     finally:
         for temporary in temporaries:
             _remove(temporary)
 
 
+def _write_error(error: OSError, targets: Sequence[Path], temporaries: Sequence[Path]) -> OSError:
+    """``error`` again, naming the target it hit (never a temporary) and saying why in words.
+
+    The target is the one whose temporary the error names; the first target
+    when it names none. The error keeps its class and errno; a full disk is
+    said as "disk full".
+    """
+    named = os.fsdecode(error.filename) if error.filename is not None else None
+    target = targets[0]
+    for temporary, candidate in zip(temporaries, targets, strict=False):
+        if named is not None and named.startswith(os.fspath(temporary)):
+            target = candidate
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason = f"cannot write, disk full ({os.strerror(error.errno)}); nothing was written"
+    else:
+        reason = f"cannot write ({error.strerror or error}); nothing was written"
+    return type(error)(error.errno, reason, os.fspath(target))
+
+
+class _Writes:
+    """A file seen only through ``write``: NumPy then writes with Python's I/O.
+
+    Given a real file, NumPy writes with C ``fwrite`` and reports a full disk
+    as a bare "N requested and M written"; Python's ``write`` raises an
+    ``OSError`` with its errno (ENOSPC).
+    """
+
+    def __init__(self, handle: Any) -> None:
+        self.write = handle.write
+
+
 def _save_npy(path: Path, array: NDArray[Any]) -> None:
     with path.open("wb") as handle:
-        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+        np.save(_Writes(handle), np.ascontiguousarray(array), allow_pickle=False)
 
 
 def write(

@@ -152,6 +152,10 @@ class BatchReport:
         In the order :func:`dicomnp.find_series` found the stacks.
     skipped_files : tuple of (str, str)
         Files under ``root`` that are not DICOM images, and why.
+    unreadable_files : tuple of (str, str)
+        Those of them that look like DICOM images but cannot be read (cut
+        short, not permitted), and why: stacks may be missing slices, so
+        the batch is not :attr:`ok`.
 
     Examples
     --------
@@ -168,6 +172,7 @@ class BatchReport:
     out: str
     results: tuple[StackResult, ...]
     skipped_files: tuple[tuple[str, str], ...] = ()
+    unreadable_files: tuple[tuple[str, str], ...] = ()
 
     def _with(self, status: str) -> tuple[StackResult, ...]:
         return tuple(result for result in self.results if result.status == status)
@@ -189,8 +194,8 @@ class BatchReport:
 
     @property
     def ok(self) -> bool:
-        """True when no stack failed."""
-        return not self.failed
+        """True when no stack failed and every file that looks like a DICOM image was read."""
+        return not self.failed and not self.unreadable_files
 
     @property
     def nbytes(self) -> int:
@@ -209,6 +214,12 @@ class BatchReport:
                 f"FAILED {result.name} ({result.files} file(s), e.g. {result.first_file}): "
                 f"{result.error}"
             )
+        if self.unreadable_files:
+            lines.append(
+                f"UNREADABLE {len(self.unreadable_files)} file(s) look like DICOM images but "
+                "cannot be read; their stacks may be missing slices:"
+            )
+            lines.extend(f"   - {name}: {why}" for name, why in self.unreadable_files)
         if self.skipped_files:
             lines.append(f"{len(self.skipped_files)} file(s) skipped as not DICOM images")
         return "\n".join(lines)
@@ -222,6 +233,7 @@ class BatchReport:
                 vars(result) | {"outputs": list(result.outputs)} for result in self.results
             ],
             "skipped_files": [list(item) for item in self.skipped_files],
+            "unreadable_files": [list(item) for item in self.unreadable_files],
         }
 
 
@@ -501,6 +513,7 @@ def convert_tree(
         out=target,
         results=tuple(results[job.name] for job in jobs),
         skipped_files=catalog.skipped,
+        unreadable_files=catalog.unreadable,
     )
 
 

@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument(
         "--allow-shear", action="store_true", help="accept gantry-tilted stacks (sheared affine)"
     )
+    _unreadable_option(info)
     _progress_options(info)
 
     convert = commands.add_parser(
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-shear", action="store_true", help="accept gantry-tilted stacks (sheared affine)"
     )
     convert.add_argument("--force", action="store_true", help="replace existing output files")
+    _unreadable_option(convert)
     _progress_options(convert)
 
     serve = commands.add_parser(
@@ -161,6 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     return parser
+
+
+def _unreadable_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-unreadable",
+        action="store_true",
+        help="go on when files that look like DICOM images cannot be read (cut short, "
+        "not permitted); they are still listed, but the exit code is 0",
+    )
 
 
 def _progress_options(parser: argparse.ArgumentParser) -> None:

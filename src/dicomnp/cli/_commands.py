@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from .._writer import (
     strip_format,
     write,
 )
-from ..errors import DicomNumpyError, OutputError
+from ..errors import DicomNumpyError, OutputError, SeriesError
 from ..volume import Stack, combine_series
 from ..volume.series import SeriesCatalog
 from ._catalog import (
@@ -52,6 +53,30 @@ def _catalog(path: Path) -> SeriesCatalog:
     return catalog
 
 
+def _unreadable(catalog: SeriesCatalog, args: argparse.Namespace) -> int:
+    """Report the files that look like DICOM images but cannot be read; the exit code they set.
+
+    Slices may be missing from the stacks because of them, so they fail the
+    command (exit code of a data error) unless ``--skip-unreadable`` is given.
+    """
+    if not catalog.unreadable:
+        return EXIT_OK
+    level = "warning" if args.skip_unreadable else "error"
+    for name, why in catalog.unreadable:
+        sys.stderr.write(
+            f"dicomnp: {level}: {name}: looks like a DICOM image but cannot be read: "
+            f"{one_line(why, 200)}\n"
+        )
+    if args.skip_unreadable:
+        return EXIT_OK
+    problem = SeriesError(
+        f"{len(catalog.unreadable)} file(s) look like DICOM images but cannot be read, so "
+        "stacks may be missing slices; pass --skip-unreadable to go on without them"
+    )
+    report_error(str(problem))
+    return exit_code_of(problem)
+
+
 def run_info(args: argparse.Namespace) -> int:
     """``dicomnp info PATH``: list the series and stacks, decoding no pixels."""
     path = existing_path(args.path)
@@ -68,11 +93,12 @@ def run_info(args: argparse.Namespace) -> int:
                 "series": len(catalog),
                 "stacks": [info.as_dict() for info in infos],
                 "skipped": [{"file": name, "reason": why} for name, why in catalog.skipped],
+                "unreadable": [{"file": name, "reason": why} for name, why in catalog.unreadable],
             }
         )
     else:
         say(info_text(catalog, infos) + "\n")
-    return EXIT_OK
+    return _unreadable(catalog, args)
 
 
 def info_text(catalog: SeriesCatalog, infos: list[StackInfo]) -> str:
@@ -164,6 +190,9 @@ def run_convert(args: argparse.Namespace) -> int:
             'NIfTI output needs nibabel: pip install "dicomnp[nifti]"', missing_package=True
         )
     catalog = _catalog(path)
+    refused = _unreadable(catalog, args)
+    if refused:
+        return refused
     stacks = {number: stack for number, _, stack in numbered_stacks(catalog)}
     wanted = args.stack or sorted(stacks)
     for number in wanted:

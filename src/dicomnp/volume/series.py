@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pydicom.uid
 
 from .._remote import is_url, url_files
 from .._source import SourceLike
-from ..errors import DicomNumpyError, GeometryError, SourceNotFoundError
+from ..errors import (
+    DicomNumpyError,
+    GeometryError,
+    NoPixelDataError,
+    NotDicomError,
+    SourceNotFoundError,
+)
 from .consistency import SPLIT_KEYS
 from .dicomdir import DICOMDIR_CLASS, indexed_files, is_dicomdir
 from .geometry import ORIENTATION_TOLERANCE
@@ -130,6 +138,9 @@ class SeriesCatalog:
     folder: str
     series: tuple[Series, ...]
     skipped: tuple[tuple[str, str], ...]
+    unreadable: tuple[tuple[str, str], ...] = ()
+    """The skipped files that look like DICOM images but cannot be read (cut short, not
+    permitted): a series may be missing slices because of them."""
 
     def __iter__(self) -> Iterator[Series]:
         return iter(self.series)
@@ -175,8 +186,22 @@ def _show(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def iter_dicom_files(folder: str | os.PathLike[str]) -> Iterator[str]:
-    """Files under ``folder`` (a path or a URL) in sorted order, leaving out DICOMDIR by name."""
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def iter_dicom_files(
+    folder: str | os.PathLike[str], skipped: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
+    """Regular files under ``folder`` (a path or a URL) in sorted order, leaving out DICOMDIR.
+
+    FIFOs, devices and sockets are left out too (opening a FIFO would wait
+    for a writer for ever), with the reason logged and noted in ``skipped``.
+    """
     if is_url(folder):
         for url in url_files(os.fspath(folder)):
             if url.rstrip("/").rsplit("/", 1)[-1].upper() == "DICOMDIR":
@@ -187,20 +212,45 @@ def iter_dicom_files(folder: str | os.PathLike[str]) -> Iterator[str]:
     for root, directories, files in os.walk(folder):
         directories.sort()
         for name in sorted(files):
+            path = os.path.join(root, name)
             if name.upper() == "DICOMDIR":
-                logger.info("skipped %s: a DICOMDIR", os.path.join(root, name))
+                logger.info("skipped %s: a DICOMDIR", path)
                 continue
-            yield os.path.join(root, name)
+            reason = _not_regular(path)
+            if reason is not None:
+                logger.info("skipped %s: %s", path, reason)
+                if skipped is not None:
+                    skipped.append((path, reason))
+                continue
+            yield path
+
+
+def _not_regular(path: str) -> str | None:
+    """Why ``path`` is not a regular file to read (following links), or None if it is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot be examined: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in _SPECIAL_FILES:
+        if test(mode):
+            return f"not a regular file but {what}"
+    return "not a regular file"
 
 
 def try_read_headers(
     source: SourceLike,
     skipped: list[tuple[str, str]] | None = None,
     parsed: dict[int, ParsedSource] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[SliceHeader] | None:
     """The slice headers of ``source``, or None (logged, noted in ``skipped``) if not an image.
 
     When ``parsed`` is given, what was parsed is kept there under ``id(source)``.
+    A source that looks like a DICOM image but cannot be read (it cannot be
+    opened, or it is an image whose header ends before its pixel data) is
+    also noted in ``unreadable``.
     """
     try:
         headers, found = read_source(source)
@@ -208,6 +258,8 @@ def try_read_headers(
         raise
     except DicomNumpyError as exc:
         reason = f"{type(exc).__name__}: {exc.detail}"
+        if unreadable is not None and _unreadable_image(exc, source):
+            unreadable.append((str(source), reason))
     else:
         if headers and headers[0].sop_class_uid == DICOMDIR_CLASS:
             reason = "a DICOMDIR"
@@ -218,6 +270,61 @@ def try_read_headers(
     logger.info("skipped %s: %s", source, reason)
     if skipped is not None:
         skipped.append((str(source), reason))
+    return None
+
+
+def _unreadable_image(error: DicomNumpyError, source: SourceLike) -> bool:
+    """Whether ``error`` reading ``source`` hides an image rather than a file that is none.
+
+    A file that cannot be opened is one; so is any DICOM file refused for
+    its content, except an object without pixel data whose SOP Class is not
+    an image (a structured report, a presentation state).
+    """
+    if isinstance(error, NotDicomError):
+        return isinstance(error.__cause__, OSError)
+    if isinstance(error, NoPixelDataError):
+        return _declares_image(source)
+    return True
+
+
+_SOP_CLASS_TAGS = (b"\x02\x00\x02\x00", b"\x08\x00\x16\x00")
+"""Media Storage SOP Class UID (file meta) and SOP Class UID, as little-endian tag bytes."""
+_SOP_CLASS_HEAD = 4096
+
+
+def _declares_image(source: SourceLike) -> bool:
+    """Whether the SOP Class of ``source`` is an image storage class, or cannot be told.
+
+    Only the first 4 KiB of a file are looked at, for the Media Storage SOP
+    Class UID of its file meta (always explicit VR little endian) or the
+    SOP Class UID: a header that failed to read is not read again in full.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return True
+    try:
+        with open(source, "rb") as handle:
+            head = handle.read(_SOP_CLASS_HEAD)
+    except OSError:
+        return True
+    uid = _sop_class_in(head)
+    if uid is None:
+        return True
+    return "Image Storage" in pydicom.uid.UID(uid).name
+
+
+def _sop_class_in(head: bytes) -> str | None:
+    """The first SOP Class UID value found in ``head``, explicit or implicit VR; None if none."""
+    for tag in _SOP_CLASS_TAGS:
+        at = head.find(tag)
+        if at < 0:
+            continue
+        if head[at + 4 : at + 6] == b"UI":
+            length = int.from_bytes(head[at + 6 : at + 8], "little")
+        else:
+            length = int.from_bytes(head[at + 4 : at + 8], "little")
+        value = head[at + 8 : at + 8 + length]
+        if 0 < length <= 64 and len(value) == length:
+            return value.rstrip(b"\x00 ").decode("ascii", "replace")
     return None
 
 
@@ -260,20 +367,23 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
     True
     """
     skipped: list[tuple[str, str]] = []
+    unreadable: list[tuple[str, str]] = []
     by_series: dict[str, list[SliceHeader]] = {}
     for path in _files_of(folder, skipped):
-        headers = try_read_headers(path, skipped)
+        headers = try_read_headers(path, skipped, unreadable=unreadable)
         for header in headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
     series = tuple(split_series(uid, headers) for uid, headers in by_series.items())
     name = os.fspath(folder) if is_url(folder) else os.fspath(Path(folder))
-    return SeriesCatalog(folder=name, series=series, skipped=tuple(skipped))
+    return SeriesCatalog(
+        folder=name, series=series, skipped=tuple(skipped), unreadable=tuple(unreadable)
+    )
 
 
 def _files_of(folder: str | os.PathLike[str], skipped: list[tuple[str, str]]) -> Iterator[str]:
     """The files :func:`find_series` reads: under a folder, listed by a DICOMDIR, or one file."""
     if is_url(folder):
-        yield from iter_dicom_files(folder)
+        yield from iter_dicom_files(folder, skipped)
         return
     if not os.path.exists(folder):
         raise SourceNotFoundError("no such folder or file", path=os.fspath(folder))
@@ -287,7 +397,7 @@ def _files_of(folder: str | os.PathLike[str], skipped: list[tuple[str, str]]) ->
     if os.path.isfile(folder):
         yield os.fspath(folder)
         return
-    yield from iter_dicom_files(folder)
+    yield from iter_dicom_files(folder, skipped)
 
 
 def split_series(uid: str, headers: list[SliceHeader]) -> Series:

@@ -302,7 +302,8 @@ def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
     """Read the slice headers of every image in ``sources``, without pixel bytes.
 
     Files found by walking a folder that are not DICOM images are skipped
-    (logged); a listed source that cannot be read raises.
+    (logged); one that looks like a DICOM image but cannot be read, and a
+    listed source that cannot be read, raise.
     """
     return _collect(sources, {})
 
@@ -313,15 +314,24 @@ def _collect(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[Sli
         return list(sources.headers)
     items, walked = _sources_of(sources)
     headers: list[SliceHeader] = []
+    unreadable: list[tuple[str, str]] = []
     for item in items:
         if walked:
-            found = try_read_headers(item, parsed=parsed)
+            found = try_read_headers(item, parsed=parsed, unreadable=unreadable)
             if found is None:
                 continue
             headers.extend(found)
         else:
             read, parsed[id(item)] = read_source(item)
             headers.extend(read)
+    if unreadable:
+        listed = "; ".join(f"{name}: {why}" for name, why in unreadable[:5])
+        raise SeriesError(
+            f"{len(unreadable)} file(s) in the folder look like DICOM images but cannot be "
+            f"read, so slices may be missing ({listed}); pass the files to use, or a Stack "
+            "from find_series, to go on without them",
+            files=[name for name, _ in unreadable],
+        )
     if not headers:
         if walked and isinstance(sources, (str, os.PathLike)):
             held = f"{len(items)} file(s), none a DICOM image" if items else "no files"
@@ -354,8 +364,9 @@ def combine_series(
     Parameters
     ----------
     sources : folder, Stack, image, or sequence of images
-        A folder or folder URL (walked, skipping DICOMDIR and non-DICOM
-        files), a :class:`Stack` from :func:`find_series`, one enhanced
+        A folder or folder URL (walked, skipping DICOMDIR, non-DICOM and
+        special files; a file that looks like a DICOM image but cannot be
+        read raises), a :class:`Stack` from :func:`find_series`, one enhanced
         multi-frame image, or a sequence of paths, URLs, file objects, bytes
         or Datasets.
     rtol, atol : float

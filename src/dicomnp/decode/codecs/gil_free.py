@@ -46,43 +46,52 @@ def releases_gil(syntax: TransferSyntax) -> bool:
     return syntax.codec in _CODECS and _imagecodecs() is not None
 
 
-def decode_jpeg(data: bytes, *, samples: int) -> NDArray[Any] | None:
+def decode_jpeg(data: bytes, *, samples: int, out: NDArray[Any]) -> NDArray[Any] | None:
     """One JPEG frame (any process of ITU-T T.81) with libjpeg-turbo, without colour conversion.
 
     Three-component frames come back as coded (YCbCr stays YCbCr, RGB stays
-    RGB), with subsampled chroma brought to full resolution.
+    RGB), with subsampled chroma brought to full resolution. Decoded into
+    ``out``: a frame header of another size raises before any line is decoded.
     """
     module = _imagecodecs()
     if module is None:
         return None
     # Three samples: the same space in and out, so libjpeg-turbo converts nothing.
     spaces = {"colorspace": "YCbCr", "outcolorspace": "YCbCr"} if samples == 3 else {}
-    decoded: NDArray[Any] = module.jpeg8_decode(data, **spaces)
+    decoded: NDArray[Any] = module.jpeg8_decode(data, out=out, **spaces)
     return decoded
 
 
-def decode_jpeg_ls(data: bytes) -> NDArray[Any] | None:
-    """One JPEG-LS frame (ITU-T T.87) with CharLS, colour-by-pixel."""
+def decode_jpeg_ls(data: bytes, *, out: NDArray[Any]) -> NDArray[Any] | None:
+    """One JPEG-LS frame (ITU-T T.87) with CharLS, colour-by-pixel, decoded into ``out``."""
     module = _imagecodecs()
     if module is None:
         return None
-    decoded: NDArray[Any] = module.jpegls_decode(data)
+    decoded: NDArray[Any] = module.jpegls_decode(data, out=out)
     return decoded
 
 
-def decode_j2k(data: bytes) -> NDArray[Any] | None:
-    """One JPEG 2000 or HTJ2K codestream with openjpeg, component transform undone."""
+def decode_j2k(data: bytes, *, out: NDArray[Any]) -> NDArray[Any] | None:
+    """One JPEG 2000 or HTJ2K codestream with openjpeg, component transform undone.
+
+    Decoded into ``out``: a codestream of another size raises before decoding.
+    """
     module = _imagecodecs()
     if module is None:
         return None
-    decoded: NDArray[Any] = module.jpeg2k_decode(data)
+    decoded: NDArray[Any] = module.jpeg2k_decode(data, out=out)
     return decoded
 
 
-def decode_rle(data: bytes, *, cell_bytes: int) -> bytes | None:
-    """One DICOM RLE frame: the byte planes joined into little-endian cells, sample after sample."""
+def decode_rle(data: bytes, *, cell_bytes: int, out: bytearray) -> bytes | bytearray | None:
+    """One DICOM RLE frame: the byte planes joined into little-endian cells, sample after sample.
+
+    Decoded into ``out``, the size of the frame: a segment that decodes past
+    it raises rather than growing the output. The decoded part of ``out`` is
+    returned.
+    """
     module = _imagecodecs()
     if module is None:
         return None
-    decoded = module.dicomrle_decode(data, f"<u{cell_bytes}")
-    return bytes(decoded)
+    decoded: bytes | bytearray = module.dicomrle_decode(data, f"<u{cell_bytes}", out=out)
+    return decoded

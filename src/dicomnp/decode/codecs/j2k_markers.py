@@ -4,14 +4,17 @@ The SIZ segment gives the image size, the number of components and, per
 component, the precision and signedness; the COD segment says whether a
 multiple component transform (RCT or ICT) was applied. Only the main header
 is read, walking the marker segments by their lengths. A JP2 file wrapper,
-not allowed in DICOM but seen, is looked through to its codestream.
+not allowed in DICOM but seen, is looked through to its codestream: the
+first Contiguous Codestream box (``jp2c``), found by walking the boxes by
+their lengths (ISO/IEC 15444-1 Annex I), as openjpeg finds it. A codestream
+anywhere else (in an ``xml `` box, say) is not the one decoded and is not read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-__all__ = ["J2kHeader", "parse_j2k_header", "starts_j2k"]
+__all__ = ["J2kHeader", "codestream_start", "parse_j2k_header", "starts_j2k"]
 
 SOC_SIZ = b"\xff\x4f\xff\x51"
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
@@ -20,6 +23,7 @@ _COD = 0x52
 _SOT = 0x90
 _SOD = 0x93
 _EOC = 0xD9
+_CODESTREAM_BOX = b"jp2c"
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,42 @@ def starts_j2k(head: bytes) -> bool:
     return head.startswith((SOC_SIZ, JP2_SIGNATURE))
 
 
+def codestream_start(data: bytes) -> int | None:
+    """Where the codestream a decoder decodes starts in ``data``, or None if there is none.
+
+    At 0 for a bare codestream; in a JP2 file, the content of the first
+    ``jp2c`` box.
+    """
+    if data.startswith(SOC_SIZ):
+        return 0
+    if not data.startswith(JP2_SIGNATURE):
+        return None
+    position = 0
+    end = len(data)
+    while position + 8 <= end:
+        size = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        header = 8
+        if size == 1:  # the length follows as 64 bits
+            if position + 16 > end:
+                return None
+            size = int.from_bytes(data[position + 8 : position + 16], "big")
+            header = 16
+        elif size == 0:  # the box runs to the end of the data
+            size = end - position
+        if kind == _CODESTREAM_BOX:
+            start = position + header
+            return start if data.startswith(SOC_SIZ, start) else None
+        if size < header:
+            return None
+        position += size
+    return None
+
+
 def parse_j2k_header(data: bytes) -> J2kHeader | None:
     """Read SIZ and COD from the main header of ``data``; None without a SIZ segment."""
-    start = 0 if data.startswith(SOC_SIZ) else data.find(SOC_SIZ)
-    if start < 0:
+    start = codestream_start(data)
+    if start is None:
         return None
     size: J2kHeader | None = None
     transform = False

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from ...errors import UnsupportedPixelDataError
 from ..pixel_info import PixelInfo
 from . import gil_free
 from .base import FrameContext, check_end_marker, codec_failures, store_samples
+from .jpeg_complete import least_bytes, missing_restarts, with_sentinel
 from .jpeg_markers import JpegHeader, parse_jpeg_header, starts_jpeg
 
 __all__ = ["check_header", "colour_model", "decode_into", "starts_frame"]
@@ -80,6 +82,28 @@ def check_header(head: bytes, info: PixelInfo, context: FrameContext) -> None:
         return
     found = (header.rows, header.columns, len(header.component_ids))
     context.check_shape(found, info, "JPEG codestream")
+    _check_length(header, len(head), context)
+
+
+def _check_restarts(header: JpegHeader, source: bytes, context: FrameContext) -> None:
+    """Raise when the scan lacks restart markers: its last intervals are missing."""
+    missing = missing_restarts(header, source)
+    if missing is not None:
+        needed, held = missing
+        raise context.corrupt(
+            f"the JPEG codestream is cut short: its scan holds {held} restart markers "
+            f"of the {needed} its {header.rows}x{header.columns} frame needs"
+        )
+
+
+def _check_length(header: JpegHeader, size: int, context: FrameContext) -> None:
+    """Raise when ``size`` bytes cannot hold the entropy-coded data of the frame."""
+    least = least_bytes(header)
+    if size < least:
+        raise context.corrupt(
+            f"the JPEG codestream holds {size} bytes, but its {header.rows}x{header.columns} "
+            f"frame needs at least {least} bytes of coded data: it is cut short"
+        )
 
 
 def decode_into(
@@ -111,22 +135,72 @@ def decode_into(
             (header.rows, header.columns, len(header.component_ids)), info, "JPEG codestream"
         )
         _check_precision(header.precision, info, context)
+        _check_length(header, len(source), context)
+        _check_restarts(header, source, context)
+        # The decoder writes into a buffer of the declared size, and refuses a
+        # frame of another size before it decodes a line.
+        buffer = np.empty(_codec_shape(info), dtype=_codec_dtype(header.precision))
         try:
             decoded = (
-                gil_free.decode_jpeg_ls(source)
+                gil_free.decode_jpeg_ls(source, out=buffer)
                 if header.sof == _SOF55
-                else gil_free.decode_jpeg(source, samples=info.samples_per_pixel)
+                else gil_free.decode_jpeg(source, samples=info.samples_per_pixel, out=buffer)
             )
         except Exception as exc:  # the codec's own error types; libjpeg tries next
             failure, decoded = exc, None
         if decoded is not None and decoded.size == math.prod(info.frame_shape):
+            if header.sof != _SOF55:  # CharLS refuses a cut-short codestream itself
+                again = np.empty_like(buffer)
+                decode_again = gil_free.decode_jpeg
+                _check_whole(
+                    lambda padded: decode_again(padded, samples=info.samples_per_pixel, out=again),
+                    decoded,
+                    source,
+                    context,
+                )
             store_samples(decoded.reshape(info.frame_shape), out, info, header.precision)
             return
     _decode_with_libjpeg(source, header, out, info, context, failure)
 
 
+def _check_whole(
+    decode: Callable[[bytes], Any], decoded: Any, source: bytes, context: FrameContext
+) -> None:
+    """Raise unless decoding ``source`` with a sentinel before its end gives ``decoded`` again.
+
+    A decoder that runs out of entropy-coded data reads the sentinel instead
+    of zero bits, and so decodes other samples (see :mod:`.jpeg_complete`).
+    """
+    padded = with_sentinel(source)
+    if padded is None:
+        return
+    with codec_failures(context, "the JPEG codestream cannot be decoded"):
+        again = decode(padded)
+    if again is None or not np.array_equal(np.asarray(again), np.asarray(decoded)):
+        raise context.corrupt(
+            "the JPEG codestream is cut short: its entropy-coded data end before "
+            "the last samples of the frame"
+        )
+
+
+def _codec_shape(info: PixelInfo) -> tuple[int, ...]:
+    """The shape imagecodecs gives a decoded frame: no sample axis for one sample."""
+    rows, columns, samples = info.frame_shape
+    return (rows, columns) if samples == 1 else (rows, columns, samples)
+
+
+def _codec_dtype(precision: int) -> str:
+    """The dtype imagecodecs decodes ``precision``-bit JPEG samples into."""
+    return "u1" if precision <= 8 else "u2"
+
+
 def _check_codestream(header: JpegHeader, context: FrameContext) -> None:
     """Raise for what DICOM or ITU-T T.81 forbid, whichever decoder would accept it."""
+    if header.frame_headers > 1:
+        raise context.corrupt(
+            f"the JPEG codestream holds {header.frame_headers} frame headers before its "
+            "first scan, not one"
+        )
     if header.ls_colour_transform:
         raise UnsupportedPixelDataError(
             "the JPEG-LS codestream uses a colour transform (APP8 mrfx), "
@@ -168,26 +242,25 @@ def _decode_with_libjpeg(
     except ImportError as exc:
         what = "the JPEG codestream cannot be decoded"
         raise context.without_fallback(PACKAGE, failure, what) from failure or exc
-    if header.sof is not None and header.rows:
-        # The frame header gives what libjpeg would report, without a second parse.
-        parameters = {
-            "rows": header.rows,
-            "columns": header.columns,
-            "nr_components": len(header.component_ids),
-            "precision": header.precision,
-        }
-    else:  # no frame header before the scan, or rows deferred to a DNL marker
-        with codec_failures(context, "the JPEG codestream cannot be decoded"):
-            parameters = get_parameters(source)
-    # Checked before decoding: libjpeg allocates what the codestream declares.
+    # libjpeg's own reading of the header, checked before decoding: libjpeg
+    # allocates what it reads there, whatever another parser found.
+    with codec_failures(context, "the JPEG codestream cannot be decoded"):
+        parameters = get_parameters(source)
     rows = int(parameters["rows"])
     columns = int(parameters["columns"])
     samples = int(parameters["nr_components"])
     precision = int(parameters["precision"])
     context.check_shape((rows, columns, samples), info, "JPEG codestream")
     _check_precision(precision, info, context)
+    _check_length(replace(header, rows=rows, columns=columns), len(source), context)
     with codec_failures(context, "the JPEG codestream cannot be decoded"):
         decoded = decode_pixel_data(source, version=2)
+    _check_whole(
+        lambda padded: np.frombuffer(decode_pixel_data(padded, version=2), np.uint8),
+        np.frombuffer(decoded, np.uint8),
+        source,
+        context,
+    )
     itemsize = math.ceil(precision / 8)
     if len(decoded) != rows * columns * samples * itemsize:
         raise context.corrupt(

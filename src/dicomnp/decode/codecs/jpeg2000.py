@@ -74,6 +74,18 @@ def check_header(head: bytes, info: PixelInfo, context: FrameContext) -> None:
         context.check_shape(found, info, "J2K codestream")
 
 
+def _codec_shape(info: PixelInfo) -> tuple[int, ...]:
+    """The shape imagecodecs gives a decoded frame: no sample axis for one sample."""
+    rows, columns, samples = info.frame_shape
+    return (rows, columns) if samples == 1 else (rows, columns, samples)
+
+
+def _codec_dtype(precision: int, signed: bool) -> str:
+    """The dtype imagecodecs decodes ``precision``-bit JPEG 2000 samples into."""
+    size = 1 if precision <= 8 else 2 if precision <= 16 else 4
+    return f"{'i' if signed else 'u'}{size}"
+
+
 def decode_into(
     data: bytes | bytearray, out: NDArray[Any], info: PixelInfo, context: FrameContext
 ) -> None:
@@ -100,18 +112,28 @@ def decode_into(
         )
     check_end_marker(source, context, "JPEG 2000 codestream")
     failure: Exception | None = None
+    # openjpeg writes into a buffer of the declared size, and refuses a
+    # codestream of another size before decoding it.
+    buffer = np.empty(_codec_shape(info), dtype=_codec_dtype(header.precision, header.signed))
     try:
-        fast = gil_free.decode_j2k(source)
+        fast = gil_free.decode_j2k(source, out=buffer)
     except Exception as exc:  # the codec's own error types; pylibjpeg-openjpeg tries next
         failure, fast = exc, None
     if fast is not None and fast.size == math.prod(info.frame_shape):
         store_samples(fast.reshape(info.frame_shape), out, info, header.precision)
         return
     try:
-        from openjpeg.utils import decode_pixel_data
+        from openjpeg.utils import decode_pixel_data, get_parameters
     except ImportError as exc:
         what = "the JPEG 2000 codestream cannot be decoded"
         raise context.without_fallback(PACKAGE, failure, what) from failure or exc
+    with codec_failures(context, "the JPEG 2000 codestream cannot be decoded"):
+        # openjpeg's own reading of the header, checked before it allocates.
+        parameters = get_parameters(source)
+    rows, columns = int(parameters["rows"]), int(parameters["columns"])
+    context.check_shape(
+        (rows, columns, int(parameters["samples_per_pixel"])), info, "J2K codestream"
+    )
     with codec_failures(context, "the JPEG 2000 codestream cannot be decoded"):
         decoded = decode_pixel_data(source, version=2)
     itemsize = math.ceil(header.precision / 8)

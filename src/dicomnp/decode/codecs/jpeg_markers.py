@@ -1,5 +1,11 @@
 """Reading the header of a JPEG or JPEG-LS codestream (ITU-T T.81, T.87).
 
+Markers are found as libjpeg finds them: bytes between marker segments that
+are not a marker (anything but ``FF`` followed by a marker code, so also a
+stuffed ``FF 00``) are skipped one by one, never read as a segment with a
+length. The frame header checked is then the one the decoder decodes, not a
+decoy that the decoder skips.
+
 Only the marker segments up to the first scan header are read: the frame header
 (SOF, or SOF55 for JPEG-LS) for size, precision and component identifiers,
 APP0 for a JFIF header and APP14 for Adobe's colour transform flag. They tell
@@ -16,6 +22,7 @@ __all__ = ["JpegHeader", "parse_jpeg_header", "starts_jpeg"]
 SOI = b"\xff\xd8"
 _SOS = 0xDA
 _EOI = 0xD9
+_DRI = 0xDD
 _APP0 = 0xE0
 _APP8 = 0xE8
 _APP14 = 0xEE
@@ -51,6 +58,17 @@ class JpegHeader:
     scan : tuple of int or None
         The first scan header's start and end of spectral selection and its
         successive approximation byte (Ss, Se, Ah/Al), None if not reached.
+    frame_headers : int
+        The frame headers found before the first scan: more than one is an
+        error for every decoder.
+    sampling : tuple of (int, int)
+        Each component's horizontal and vertical sampling factors.
+    restart_interval : int
+        MCUs between restart markers (DRI before the first scan), 0 for none.
+    scan_components : int
+        The number of components of the first scan.
+    scan_data : int
+        Where the first scan's entropy-coded data start; 0 if not reached.
     """
 
     sof: int | None = None
@@ -62,6 +80,11 @@ class JpegHeader:
     adobe_transform: int | None = None
     ls_colour_transform: bool = False
     scan: tuple[int, int, int] | None = None
+    frame_headers: int = 0
+    sampling: tuple[tuple[int, int], ...] = ()
+    restart_interval: int = 0
+    scan_components: int = 0
+    scan_data: int = 0
 
     def colour_space(self) -> str | None:
         """``"RGB"`` or ``"YBR_FULL"`` when the codestream says which, else None.
@@ -91,40 +114,52 @@ def parse_jpeg_header(data: bytes) -> JpegHeader:
     """Read the marker segments of ``data`` up to the first scan.
 
     Reading stops quietly where the data end or stop making sense; what was
-    found so far is returned.
+    found so far is returned. Of several frame headers, the first is kept
+    and the others counted.
     """
     header = JpegHeader()
     if not starts_jpeg(data):
         return header
     position = 2
     end = len(data)
-    while position + 4 <= end and data[position] == 0xFF:
-        marker = data[position + 1]
-        if marker == 0xFF:  # a fill byte before the marker
-            position += 1
-            continue
-        if marker in _STANDALONE:
-            position += 2
-            continue
-        if marker == _EOI:
+    while True:
+        found = _next_marker(data, position)
+        if found is None:
             break
-        length = int.from_bytes(data[position + 2 : position + 4], "big")
-        segment = data[position + 4 : position + 2 + length]
+        marker, position = found
+        if marker in _STANDALONE:
+            continue
+        if marker == _EOI or position + 2 > end:
+            break
+        length = int.from_bytes(data[position : position + 2], "big")
+        segment = data[position + 2 : position + length]
         if marker == _SOS:
             tail = 1 + 2 * segment[0] if segment else len(segment)
             if len(segment) >= tail + 3:
                 header = replace(header, scan=(segment[tail], segment[tail + 1], segment[tail + 2]))
+            header = replace(
+                header,
+                scan_components=segment[0] if segment else 0,
+                scan_data=position + length,
+            )
             break
         if (marker in _SOF or marker == _SOF55) and len(segment) >= 6:
             count = segment[5]
-            header = replace(
-                header,
-                sof=marker,
-                precision=segment[0],
-                rows=int.from_bytes(segment[1:3], "big"),
-                columns=int.from_bytes(segment[3:5], "big"),
-                component_ids=tuple(segment[6 : 6 + 3 * count : 3]),
-            )
+            if header.sof is None:
+                header = replace(
+                    header,
+                    sof=marker,
+                    precision=segment[0],
+                    rows=int.from_bytes(segment[1:3], "big"),
+                    columns=int.from_bytes(segment[3:5], "big"),
+                    component_ids=tuple(segment[6 : 6 + 3 * count : 3]),
+                    sampling=tuple(
+                        (factors >> 4, factors & 0x0F) for factors in segment[7 : 7 + 3 * count : 3]
+                    ),
+                )
+            header = replace(header, frame_headers=header.frame_headers + 1)
+        elif marker == _DRI and len(segment) >= 2:
+            header = replace(header, restart_interval=int.from_bytes(segment[:2], "big"))
         elif marker == _APP0 and segment.startswith(b"JFIF\0"):
             header = replace(header, jfif=True)
         elif marker == _APP14 and segment.startswith(b"Adobe") and len(segment) >= 12:
@@ -133,5 +168,27 @@ def parse_jpeg_header(data: bytes) -> JpegHeader:
             header = replace(header, ls_colour_transform=True)
         if length < 2:
             break
-        position += 2 + length
+        position += length
     return header
+
+
+def _next_marker(data: bytes, position: int) -> tuple[int, int] | None:
+    """The next marker code at or after ``position`` and where its segment starts.
+
+    As libjpeg's ``next_marker``: bytes other than ``FF`` are skipped, so
+    are fill bytes (``FF FF``), and a stuffed ``FF 00`` is no marker.
+    """
+    end = len(data)
+    while position < end:
+        position = data.find(b"\xff", position)
+        if position < 0:
+            return None
+        while position < end and data[position] == 0xFF:
+            position += 1
+        if position >= end:
+            return None
+        marker = data[position]
+        position += 1
+        if marker != 0x00:
+            return marker, position
+    return None

@@ -78,6 +78,12 @@ def decode_into(
 ) -> None:
     """Decode one RLE frame into ``out`` (rows, columns, samples), colour-by-pixel.
 
+    Every segment must decode to one byte plane of the frame, no more: a
+    segment that runs on past its plane is refused, and decoding never
+    produces more than the frame holds (imagecodecs decodes into a buffer of
+    the frame's size; segments far longer than any coding of a plane are
+    refused before pylibjpeg-rle decodes them).
+
     Raises
     ------
     MissingCodecError
@@ -98,37 +104,85 @@ def decode_into(
     _check_offsets(header, len(data), context)
     source = bytes(data)
     pixels = info.rows * info.columns
-    decoded: bytes | bytearray | None = None
+    bounds = _segment_bounds(header, len(source))
+    _check_segment_sizes(bounds, pixels, context)
     failure: Exception | None = None
     if info.bits_allocated != 1:
+        buffer = bytearray(pixels * expected)
         try:
-            decoded = gil_free.decode_rle(source, cell_bytes=cell_bytes)
-        except Exception as exc:  # the codec's own error types; pylibjpeg-rle tries next
-            failure = exc
-        if decoded is not None and len(decoded) != pixels * expected:
-            decoded = None  # a segment too short or too long: pylibjpeg-rle says which
-    if decoded is None:
-        try:
-            from rle.rle import decode_frame, decode_segment
-        except ImportError as exc:
-            raise context.without_fallback(PACKAGE, failure, "RLE decoding failed") from (
-                failure or exc
-            )
-        if info.bits_allocated == 1:
-            with codec_failures(context, "RLE decoding failed"):
-                segment = decode_segment(source[header[1] :])
-            out.reshape(-1)[...] = _single_bits(bytes(segment), pixels, context)
+            decoded = gil_free.decode_rle(source, cell_bytes=cell_bytes, out=buffer)
+        except Exception as exc:  # the codec's own error types; pylibjpeg-rle says which segment
+            failure, decoded = exc, None
+        if decoded is not None and len(decoded) == pixels * expected:
+            _store_planes(decoded, out, info, cell_bytes)
             return
-        with codec_failures(context, "RLE decoding failed"):
-            decoded = decode_frame(source, pixels, info.bits_allocated, "<")
-    if len(decoded) != pixels * expected:
-        raise context.corrupt(
-            f"the RLE frame decodes to {len(decoded)} bytes, not {pixels * expected}"
+    try:
+        from rle.rle import decode_frame, decode_segment
+    except ImportError as exc:
+        raise context.without_fallback(PACKAGE, failure, "RLE decoding failed") from (
+            failure or exc
         )
+    segments: list[bytes] = []
+    for number, (start, end) in enumerate(bounds, 1):
+        with codec_failures(context, "RLE decoding failed"):
+            segment = bytes(decode_segment(source[start:end]))
+        if len(segment) > pixels + pixels % 2:
+            raise context.corrupt(
+                f"RLE segment {number} decodes to {len(segment)} bytes, past the "
+                f"{pixels} of a {info.rows}x{info.columns} plane"
+            )
+        segments.append(segment)
+    if info.bits_allocated == 1:
+        out.reshape(-1)[...] = _single_bits(segments[0], pixels, context)
+        return
+    if any(len(segment) < pixels for segment in segments):
+        with codec_failures(context, "RLE decoding failed"):  # its message names the segment
+            decode_frame(source, pixels, info.bits_allocated, "<")
+        raise context.corrupt(
+            f"an RLE segment decodes to fewer than the {pixels} bytes of a "
+            f"{info.rows}x{info.columns} plane"
+        )
+    cells = np.empty((info.samples_per_pixel, pixels, cell_bytes), dtype=np.uint8)
+    for index, segment in enumerate(segments):
+        sample, byte = divmod(index, cell_bytes)  # most significant byte first
+        cells[sample, :, cell_bytes - 1 - byte] = np.frombuffer(segment, np.uint8, pixels)
+    _store_planes(cells.tobytes(), out, info, cell_bytes)
+
+
+def _store_planes(
+    decoded: bytes | bytearray, out: NDArray[Any], info: PixelInfo, cell_bytes: int
+) -> None:
+    """Interleave the little-endian sample planes ``decoded`` into ``out``."""
     planes = np.frombuffer(decoded, dtype=f"<u{cell_bytes}").reshape(
         info.samples_per_pixel, info.rows, info.columns
     )
     store_cells(planes.transpose(1, 2, 0), out, info)
+
+
+def _segment_bounds(header: tuple[int, ...], size: int) -> list[tuple[int, int]]:
+    """Where each segment starts and ends in a frame of ``size`` bytes."""
+    offsets = [*header[1 : 1 + header[0]], size]
+    return list(itertools.pairwise(offsets))
+
+
+_MOST_CODED_PER_BYTE = 2
+"""The longest PackBits coding of a plane: every byte a literal run of one (2 bytes per byte)."""
+
+
+def _check_segment_sizes(bounds: list[tuple[int, int]], pixels: int, context: FrameContext) -> None:
+    """Refuse a segment longer than any PackBits coding of one plane of ``pixels`` bytes.
+
+    Such a segment decodes past its plane (up to 64 times its size) or holds
+    data that belong to no pixel; refusing it first keeps decoding within a
+    small multiple of the frame's size.
+    """
+    most = _MOST_CODED_PER_BYTE * pixels + 2
+    for number, (start, end) in enumerate(bounds, 1):
+        if end - start > most:
+            raise context.corrupt(
+                f"RLE segment {number} holds {end - start} bytes, more than the {most} "
+                f"that any coding of a plane of {pixels} pixels needs: it decodes past the frame"
+            )
 
 
 def _check_offsets(header: tuple[int, ...], size: int, context: FrameContext) -> None:
