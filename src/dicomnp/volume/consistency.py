@@ -225,6 +225,7 @@ def _same_instance(a: SliceHeader, b: SliceHeader) -> bool:
         bool(a.sop_instance_uid)
         and a.sop_instance_uid == b.sop_instance_uid
         and (a.frame == b.frame)
+        and (a.tile == b.tile)
     )
 
 
