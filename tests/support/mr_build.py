@@ -127,3 +127,38 @@ def mosaic_image(
     ds.add_new(0x00290010, "LO", "SIEMENS CSA HEADER")
     ds.add_new(0x00291010, "OB", build_csa(elements))
     return ds
+
+
+def classic_volumes(
+    volumes: int,
+    slices: int,
+    rows: int = 4,
+    columns: int = 5,
+    *,
+    per_volume: Sequence[dict[str, Any]] | None = None,
+    per_slice_trigger: bool = False,
+) -> list[Dataset]:
+    """``volumes`` axial volumes of ``slices`` classic MR images, in acquisition order.
+
+    Image k of volume v has Instance Number ``v * slices + k + 1`` and the
+    attributes ``per_volume[v]``; with ``per_slice_trigger`` every image gets
+    its own TriggerTime, as GE multi-phase series have.
+    """
+    series, frame = generate_uid(), generate_uid()
+    out = []
+    for v in range(volumes):
+        for k in range(slices):
+            extra = dict(per_volume[v]) if per_volume else {}
+            if per_slice_trigger:
+                extra["TriggerTime"] = f"{100 * (v * slices + k) + 7}"
+            out.append(
+                mr_slice(
+                    values(v, k, rows, columns),
+                    position=(-4.0, -5.0, 3.0 * k),
+                    series_uid=series,
+                    frame_of_reference_uid=frame,
+                    instance_number=v * slices + k + 1,
+                    **extra,
+                )
+            )
+    return out

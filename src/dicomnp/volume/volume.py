@@ -46,7 +46,6 @@ from .geometry import cosines as _cosines
 from .headers import ParsedSource, SliceHeader
 from .jobs import (
     SourceJob,
-    decode_stored,
     parse_sources,
     refuse_lossy_sources,
     render_series,
@@ -63,8 +62,10 @@ __all__ = [
     "Volume",
     "VolumeHeader",
     "collect_headers",
+    "collect_sources",
     "combine_series",
     "describe_volume",
+    "plan_headers",
     "plan_series",
     "render_plan",
 ]
@@ -259,6 +260,11 @@ def _sources_of(sources: SeriesSource) -> tuple[list[SourceLike], bool]:
     if isinstance(sources, Iterable) and not hasattr(sources, "read"):
         return list(sources), False
     return [cast(SourceLike, sources)], False  # a file object
+
+
+def collect_sources(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
+    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``."""
+    return _collect(sources, parsed)
 
 
 def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
@@ -533,10 +539,33 @@ def plan_series(
 
     Takes the arguments of :func:`combine_series` and raises its errors.
     Lossy data are refused first, from the headers, unless ``allow_lossy``.
-    Only exact duplicates (same position) are decoded, to compare them.
+    Nothing is decoded: repeats of one SOP Instance are left out (and
+    reported); distinct images at one position are refused.
     """
     parsed: dict[int, ParsedSource] = {}
     headers = _collect(sources, parsed)
+    return plan_headers(
+        headers,
+        parsed,
+        rtol=rtol,
+        atol=atol,
+        allow_shear=allow_shear,
+        check_instance_numbers=check_instance_numbers,
+        allow_lossy=allow_lossy,
+    )
+
+
+def plan_headers(
+    headers: Sequence[SliceHeader],
+    parsed: dict[int, ParsedSource],
+    *,
+    rtol: float = 0.1,
+    atol: float = 0.01,
+    allow_shear: bool = False,
+    check_instance_numbers: bool = False,
+    allow_lossy: bool = False,
+) -> SeriesPlan:
+    """:func:`plan_series` for headers already read (``parsed`` holds what was parsed)."""
     lossy = refuse_lossy_sources(
         parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
     )
@@ -554,7 +583,7 @@ def plan_series(
     ordered = sort_slices(headers)
     _, _, normal = _cosines(ordered[0])
     distances = slice_positions(ordered, normal)
-    kept, dropped = resolve_duplicates(ordered, distances, atol=atol, same_pixels=_same_pixels)
+    kept, dropped = resolve_duplicates(ordered, distances, atol=atol, same_pixels=None)
     ordered = [ordered[index] for index in kept]
     geometry = plan_geometry(ordered, rtol=rtol, atol=atol, allow_shear=allow_shear)
     if check_instance_numbers:
@@ -700,15 +729,3 @@ def describe_volume(
         padding_mode=padding_mode,
         **rendering,
     )
-
-
-def _same_pixels(a: SliceHeader, b: SliceHeader) -> bool:
-    """True when two slices hold identical stored values."""
-    if (a.rows, a.columns, a.samples_per_pixel, a.dtype) != (
-        b.rows,
-        b.columns,
-        b.samples_per_pixel,
-        b.dtype,
-    ):
-        return False
-    return bool(np.array_equal(decode_stored(a), decode_stored(b)))
