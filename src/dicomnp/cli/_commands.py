@@ -100,9 +100,10 @@ def info_text(catalog: SeriesCatalog, infos: list[StackInfo]) -> str:
             key = ", ".join(f"{name}={_show(value)}" for name, value in info.stack.key)
             first = info.stack.headers[0]
             shape = " x ".join(str(size) for size in info.shape)
+            shape += " (slices, rows, columns, samples)"
             lines.append(
-                f"  stack {info.number}{f' [{key}]' if key else ''}: {shape} "
-                f"(slices, rows, columns, samples), {first.photometric_interpretation} "
+                f"  stack {info.number}{f' [{key}]' if key else ''}: {info.four_d or shape}, "
+                f"{first.photometric_interpretation} "
                 f"{first.bits_stored}-bit, {len(info.stack.files)} file(s)"
             )
             lines.append(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from .._source import SourceLike
 from ..errors import DicomNumpyError, GeometryError
 from .consistency import SPLIT_KEYS
 from .geometry import ORIENTATION_TOLERANCE
+from .grouping import split_volumes
 from .headers import ParsedSource, SliceHeader
 from .reading import read_source
 
@@ -32,6 +33,17 @@ __all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files"
 logger = logging.getLogger(__name__)
 
 _DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+
+STACK_KEYS: tuple[tuple[str, str], ...] = (
+    ("StackID", "stack_id"),
+    ("EchoNumbers", "echo_number"),
+    ("EchoTime", "echo_time"),
+    ("ImageType", "image_type"),
+    ("GE image kind (0043,xx30)", "vendor_kind"),
+)
+"""What splits images sharing positions into separate stacks (dcm2niix's separate files):
+stacks, echoes, image types and a vendor's image kind. Temporal position, diffusion,
+acquisition and trigger time make volumes of one 4D stack instead."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,14 @@ class Stack:
         What sets this stack apart from the others of its series, e.g.
         ``(("EchoNumbers", 2),)``; empty when the series is one stack.
     headers : tuple of SliceHeader
-        One per slice (per frame for multi-frame images), in file order.
+        One per slice (per frame for multi-frame images, per tile for
+        mosaics), in file order; for several volumes, those of every volume.
+    volumes : int
+        How many volumes share the stack's slice positions (an fMRI run, a
+        diffusion series): read them with :func:`combine_volumes`.
+    volumes_by : str
+        What separates the volumes, in words (``"temporal position"``,
+        ``"instance order"``, ...); empty for one volume.
 
     Examples
     --------
@@ -63,6 +82,8 @@ class Stack:
     series_instance_uid: str
     key: tuple[tuple[str, Any], ...]
     headers: tuple[SliceHeader, ...]
+    volumes: int = 1
+    volumes_by: str = ""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -74,7 +95,14 @@ class Stack:
         first = self.headers[0]
         size = f"{first.rows}x{first.columns}"
         files = len(self.files)
-        text = f"{len(self.headers)} slice(s) of {size} in {files} file(s)"
+        if self.volumes > 1:
+            slices = len(self.headers) // self.volumes
+            text = (
+                f"{slices} slice(s) x {self.volumes} volumes (4D, by {self.volumes_by}) "
+                f"of {size} in {files} file(s)"
+            )
+        else:
+            text = f"{len(self.headers)} slice(s) of {size} in {files} file(s)"
         if self.key:
             text += " [" + ", ".join(f"{name}={_show(value)}" for name, value in self.key) + "]"
         return text
@@ -265,9 +293,26 @@ def split_series(uid: str, headers: list[SliceHeader]) -> Series:
         groups = split
     result: list[Stack] = []
     for key, members in groups:
-        parts, used = _split_shared_positions(members)
+        parts, used = _split_shared_positions(members, STACK_KEYS)
+        for extra, part in parts:
+            try:
+                found = split_volumes(part)
+            except DicomNumpyError:  # not one 4D acquisition: split as before
+                pieces, more = _split_shared_positions(part, SPLIT_KEYS)
+                used += [name for name in more if name not in used]
+                result.extend(
+                    Stack(uid, _key(key + extra + detail, [*reasons, *used]), tuple(piece))
+                    for detail, piece in pieces
+                )
+                continue
+            stack = Stack(uid, _key(key + extra, [*reasons, *used]), tuple(part))
+            if len(found.volumes) > 1:
+                kept = tuple(h for volume in found.volumes for h in volume)
+                stack = replace(
+                    stack, headers=kept, volumes=len(found.volumes), volumes_by=found.words
+                )
+            result.append(stack)
         reasons.extend(name for name in used if name not in reasons)
-        result.extend(Stack(uid, _key(key + extra, reasons), tuple(part)) for extra, part in parts)
     first = headers[0]
     return Series(uid, first.modality, first.series_description, tuple(result), tuple(reasons))
 
@@ -302,22 +347,22 @@ def _by_orientation(members: list[SliceHeader]) -> list[tuple[Any, list[SliceHea
 
 
 def _split_shared_positions(
-    members: list[SliceHeader],
+    members: list[SliceHeader], keys: Sequence[tuple[str, str]]
 ) -> tuple[list[tuple[tuple[tuple[str, Any], ...], list[SliceHeader]]], list[str]]:
-    """Split by the SPLIT_KEYS that vary among images at one position."""
+    """Split by the ``keys`` that vary among images at one position."""
     positions: dict[tuple[float, ...], list[SliceHeader]] = {}
     for header in members:
         if header.position is not None:
             rounded = tuple(round(value, 2) for value in header.position)
             positions.setdefault(rounded, []).append(header)
     used: list[str] = []
-    for keyword, field in SPLIT_KEYS:
+    for keyword, field in keys:
         if any(
             len({getattr(header, field) for header in shared}) > 1 for shared in positions.values()
         ):
             used.append(keyword)
     if not used:
         return [((), members)], []
-    fields = [field for keyword, field in SPLIT_KEYS if keyword in used]
+    fields = [field for keyword, field in keys if keyword in used]
     parts = _by_value(members, lambda header: tuple(getattr(header, f) for f in fields))
     return [(tuple(zip(used, value, strict=True)), part) for value, part in parts], used
