@@ -19,7 +19,7 @@ from .._writer import (
     write,
 )
 from ..errors import DicomNumpyError, OutputError
-from ..volume import Stack, combine_series
+from ..volume import Stack, combine_series, combine_volumes
 from ..volume.series import SeriesCatalog
 from ._catalog import (
     StackInfo,
@@ -187,7 +187,7 @@ def run_convert(args: argparse.Namespace) -> int:
             array = converted.array
             sys.stdout.write(
                 f"wrote {written[0]} {tuple(array.shape)} {array.dtype}"
-                + (f" (+ {written[1].name})" if len(written) > 1 else "")
+                + (f" (+ {', '.join(p.name for p in written[1:])})" if len(written) > 1 else "")
                 + "\n"
             )
     return code
@@ -226,6 +226,8 @@ def convert_stack(stack: Stack, number: int, path: Path, args: argparse.Namespac
         "allow_shear": args.allow_shear,
         "values": args.values,
     }
+    if stack.volumes > 1:
+        return _convert_volumes(stack, common, args, options)
     volume = combine_series(stack, allow_lossy=args.allow_lossy, **options)
     header = {
         **common,
@@ -245,4 +247,44 @@ def convert_stack(stack: Stack, number: int, path: Path, args: argparse.Namespac
         header=header,
         nifti_array=volume.nifti_array(),
         nifti_affine=volume.nifti_affine(),
+    )
+
+
+def _convert_volumes(
+    stack: Stack, common: dict[str, Any], args: argparse.Namespace, options: dict[str, Any]
+) -> Converted:
+    """Read a stack of several volumes as one 4D array, with BIDS fields and gradients."""
+    volumes = combine_volumes(stack, allow_lossy=args.allow_lossy, **options)
+    found = volumes.header
+    header = {
+        **common,
+        "kind": "volumes",
+        "axes": ["volume", *_AXES],
+        "shape": list(volumes.array.shape),
+        "dtype": volumes.array.dtype.str,
+        "spacing": list(volumes.spacing),
+        "affine_lps": volumes.affine.tolist(),
+        "nifti": {
+            "axes": ["column", "row", "slice", "volume"],
+            "affine": volumes.nifti_affine().tolist(),
+        },
+        "volumes_by": found.volumes_by,
+        "header": found.as_dict(),
+        **found.bids,
+    }
+    extras: tuple[tuple[str, str], ...] = ()
+    if found.is_diffusion:
+        bvals = " ".join(f"{b or 0:g}" for b in found.b_values) + "\n"
+        bvecs = "".join(" ".join(f"{v:.6f}" for v in row) + "\n" for row in volumes.fsl_bvecs())
+        extras = ((".bval", bvals), (".bvec", bvecs))
+    repetition = found.repetition_times[0]
+    return Converted(
+        array=volumes.array,
+        affine=volumes.affine,
+        header=header,
+        nifti_array=volumes.nifti_array(),
+        nifti_affine=volumes.nifti_affine(),
+        four_d=True,
+        seconds_per_volume=None if repetition is None else repetition / 1000.0,
+        extras=extras,
     )

@@ -38,6 +38,9 @@ class MosaicTile:
     rows, columns : int
         The whole mosaic image's size; the slice is ``rows // per_row`` by
         ``columns // per_row``.
+    time : float or None
+        When the slice was acquired, in ms from the volume's start (CSA
+        MosaicRefAcqTimes), None when the header does not say.
     """
 
     index: int
@@ -45,6 +48,7 @@ class MosaicTile:
     per_row: int
     rows: int
     columns: int
+    time: float | None = None
 
     @property
     def origin(self) -> tuple[int, int]:

@@ -93,13 +93,23 @@ def mosaic_tiles(header: SliceHeader, dataset: Attributes) -> list[SliceHeader]:
         and header.pixel_spacing is not None
     ):
         positions = _tile_positions(header, csa, count, rows, columns)
+    times = csa_floats(csa, "MosaicRefAcqTimes")
+    if times is not None and len(times) < count:
+        times = None
     return [
         replace(
             header,
             rows=rows,
             columns=columns,
             position=positions[index],
-            tile=MosaicTile(index, count, per_row, header.rows, header.columns),
+            tile=MosaicTile(
+                index,
+                count,
+                per_row,
+                header.rows,
+                header.columns,
+                None if times is None else times[index],
+            ),
         )
         for index in range(count)
     ]

@@ -42,8 +42,10 @@ STACK_KEYS: tuple[tuple[str, str], ...] = (
     ("GE image kind (0043,xx30)", "vendor_kind"),
 )
 """What splits images sharing positions into separate stacks (dcm2niix's separate files):
-stacks, echoes, image types and a vendor's image kind. Temporal position, diffusion,
-acquisition and trigger time make volumes of one 4D stack instead."""
+stacks, echoes, image types and a vendor's image kind (GE (0043,xx30), which tells a
+field map from its magnitude; not in a diffusion series, where it marks b=0 images).
+Temporal position, diffusion, acquisition and trigger time make volumes of one 4D
+stack instead."""
 
 
 @dataclass(frozen=True)
@@ -293,7 +295,7 @@ def split_series(uid: str, headers: list[SliceHeader]) -> Series:
         groups = split
     result: list[Stack] = []
     for key, members in groups:
-        parts, used = _split_shared_positions(members, STACK_KEYS)
+        parts, used = _split_shared_positions(members, _stack_keys(members))
         for extra, part in parts:
             try:
                 found = split_volumes(part)
@@ -315,6 +317,17 @@ def split_series(uid: str, headers: list[SliceHeader]) -> Series:
         reasons.extend(name for name in used if name not in reasons)
     first = headers[0]
     return Series(uid, first.modality, first.series_description, tuple(result), tuple(reasons))
+
+
+def _stack_keys(members: list[SliceHeader]) -> tuple[tuple[str, str], ...]:
+    """:data:`STACK_KEYS`, without GE's image kind in a diffusion series.
+
+    GE marks b=0 and diffusion-weighted images with different values of
+    (0043,xx30); they are volumes of one series, not separate stacks.
+    """
+    if len({h.b_value for h in members}) > 1:
+        return tuple(pair for pair in STACK_KEYS if pair[1] != "vendor_kind")
+    return STACK_KEYS
 
 
 def _key(key: tuple[tuple[str, Any], ...], reasons: Sequence[str]) -> tuple[tuple[str, Any], ...]:

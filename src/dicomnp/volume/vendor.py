@@ -6,7 +6,7 @@ named by Manufacturer:
 - diffusion b-value: GE (0043,xx39) of ``GEMS_PARM_01``, first value modulo
   10**9 (the higher digits are flags); Siemens ``B_value`` of the image's CSA
   header, else (0019,xx0C) of ``SIEMENS MR HEADER``;
-- gradient direction, stored as a unit vector in patient LPS: GE
+- gradient direction, in patient LPS, at the length the vendor stores it: GE
   (0019,xxBB/BC/BD) of ``GEMS_ACQU_01`` hold it along the image's row
   direction, column direction and the reverse of the slice normal; Siemens
   ``DiffusionGradientDirection`` (CSA, else (0019,xx0E)) holds it in LPS;
@@ -46,13 +46,11 @@ def _floats(value: Any) -> tuple[float, ...] | None:
         return None
 
 
-def _unit(vector: tuple[float, ...] | None) -> tuple[float, ...] | None:
+def _vector(vector: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """Three components as the vendor stores them (not rescaled to unit length, as dcm2niix)."""
     if vector is None or len(vector) != 3:
         return None
-    norm = float(np.linalg.norm(vector))
-    if norm < 1e-6:
-        return (0.0, 0.0, 0.0)
-    return tuple(float(v) / norm for v in vector)
+    return tuple(float(v) + 0.0 for v in vector)
 
 
 def vendor_values(header: SliceHeader, dataset: Attributes) -> SliceHeader:
@@ -83,7 +81,7 @@ def _ge(header: SliceHeader, dataset: Attributes) -> SliceHeader:
             x = np.asarray(header.orientation[:3], dtype=np.float64)
             y = np.asarray(header.orientation[3:], dtype=np.float64)
             normal = np.cross(x, y)
-            changes["gradient"] = _unit(tuple(gx * x + gy * y - gz * normal))
+            changes["gradient"] = _vector(tuple(gx * x + gy * y - gz * normal))
     return replace(header, **changes) if changes else header
 
 
@@ -103,7 +101,7 @@ def _siemens(header: SliceHeader, dataset: Attributes) -> SliceHeader:
         )
         b_value = found[0] if found else None
     if gradient is None:
-        gradient = _unit(
+        gradient = _vector(
             csa_floats(csa, "DiffusionGradientDirection")
             or _floats(private_element(dataset, 0x0019, MR_CREATOR, 0x0E))
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from ..normalize import (
     VoiLike,
     check_workers,
 )
+from .bids import bids_fields, slice_times
 from .consistency import Dropped
 from .grouping import VolumeSplit, split_volumes
 from .headers import ParsedSource
@@ -162,6 +163,13 @@ class Volume4DHeader:
         entries): as in :class:`VolumeHeader`.
     dropped : tuple of Dropped
         Repeats of one SOP Instance left out.
+    slice_times : tuple of float or None
+        Per slice (array order), its acquisition time in seconds from the
+        volume's start, where the data carry it (see
+        :func:`~dicomnp.volume.bids.slice_times`).
+    bids : dict
+        The BIDS sidecar fields (seconds) that DICOM holds (see
+        :mod:`dicomnp.volume.bids`).
     """
 
     shape: tuple[int, ...]
@@ -179,6 +187,8 @@ class Volume4DHeader:
     stored_from_array: tuple[dict[str, Any] | None, ...]
     modality_from_array: tuple[dict[str, Any] | None, ...]
     dropped: tuple[Dropped, ...]
+    slice_times: tuple[float, ...] | None = None
+    bids: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_diffusion(self) -> bool:
@@ -256,12 +266,20 @@ class Volume4D:
     def fsl_bvecs(self) -> NDArray[np.float64]:
         """Gradient directions as FSL's ``.bvec`` wants them: ``(3, volumes)``.
 
-        In the axes of :meth:`nifti_array` (columns, rows, slices), the first
-        negated when the NIfTI affine's determinant is positive (FSL's
-        convention); zeros for a volume without a gradient.
+        In the axes of :meth:`nifti_array` (columns, rows, slices): the row
+        and column direction cosines and the slice normal, the first negated
+        when the NIfTI affine's determinant is positive (FSL's convention);
+        zeros for a volume without a gradient.
         """
         affine = self.nifti_affine()[:3, :3]
-        axes = affine / np.linalg.norm(affine, axis=0)
+        first = self.header.volume_headers[0]
+        x = np.asarray(first.orientation[:3], dtype=np.float64)
+        y = np.asarray(first.orientation[3:], dtype=np.float64)
+        normal = np.cross(x, y)
+        if float(np.dot(normal, self.affine[:3, 0])) < 0:
+            normal = -normal
+        # the image axes themselves: a slice step slightly off the normal does not turn them
+        axes = np.diag([-1.0, -1.0, 1.0]) @ np.column_stack([x, y, normal])
         flip = np.diag([-1.0, 1.0, 1.0]) if np.linalg.det(affine) > 0 else np.eye(3)
         out = np.zeros((3, len(self.header.gradients)), dtype=np.float64)
         for index, gradient in enumerate(self.header.gradients):
@@ -402,6 +420,7 @@ def _describe(
     options: RenderOptions,
 ) -> Volume4DHeader:
     firsts = [plan.headers[0] for plan in planned.plans]
+    job = planned.plans[0].jobs[0]
     dropped = planned.split.dropped + tuple(d for plan in planned.plans for d in plan.dropped)
     return Volume4DHeader(
         shape=shape,
@@ -419,4 +438,6 @@ def _describe(
         stored_from_array=tuple(m for h in headers for m in h.stored_from_array),
         modality_from_array=tuple(m for h in headers for m in h.modality_from_array),
         dropped=dropped,
+        slice_times=slice_times(planned.plans[0].headers),
+        bids=bids_fields(job.parsed.dataset, planned.plans[0].headers, job.name),
     )
