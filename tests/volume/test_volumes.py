@@ -144,3 +144,27 @@ def test_one_image_per_position_is_one_volume() -> None:
     assert result.array.shape == (1, 4, 4, 5, 1)
     assert result.header.volumes_by == ""
     assert result.volume(0).array.shape == (4, 4, 5, 1)
+
+
+def test_ge_epi_pepolar_reversed_volumes_get_their_true_row_order() -> None:
+    datasets = classic_volumes(
+        4, 3, per_volume=[{"TemporalPositionIdentifier": v + 1} for v in range(4)]
+    )
+    for ds in datasets:
+        ds.Manufacturer = "GE MEDICAL SYSTEMS"
+        block = ds.private_block(0x0019, "GEMS_ACQU_01", create=True)
+        block.add_new(0x9C, "LO", "research/ABCD/epi_pepolar")
+        block.add_new(0xB3, "DS", "2.000000")
+    reversed_, forward = datasets[:3] + datasets[6:9], datasets[3:6] + datasets[9:]
+    result = combine_volumes(forward)
+    np.testing.assert_allclose(result.affine[:3, 1], [0.0, 2.0, 0.0])
+    np.testing.assert_allclose(result.affine[:3, 3], [-4.0, -5.0, 0.0])
+    flipped = combine_volumes(reversed_)
+    # mode 2: odd temporal positions are stored with their rows reversed
+    np.testing.assert_allclose(flipped.affine[:3, 1], [0.0, -2.0, 0.0])
+    # the normal turns with the column direction: slices now run down from z = 6
+    np.testing.assert_allclose(flipped.affine[:3, 3], [-4.0, -5.0 + 3 * 2.0, 6.0])
+    np.testing.assert_allclose(flipped.affine[:3, 0], [0.0, 0.0, -3.0])
+    np.testing.assert_array_equal(flipped.array[0, 0, :, :, 0], values(0, 2, 4, 5))
+    with pytest.raises(GeometryError, match="another grid"):
+        combine_volumes(datasets)

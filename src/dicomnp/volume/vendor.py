@@ -11,7 +11,10 @@ named by Manufacturer:
   direction, column direction and the reverse of the slice normal; Siemens
   ``DiffusionGradientDirection`` (CSA, else (0019,xx0E)) holds it in LPS;
 - GE (0043,xx30) of ``GEMS_PARM_01``: an image kind that tells a field map
-  from its magnitude image stored at the same positions of one series.
+  from its magnitude image stored at the same positions of one series;
+- GE ``epi_pepolar`` (PulseSequenceName (0019,xx9C)): the reversed-polarity
+  images of mode 2 are stored with their rows reversed (see
+  :func:`_ge_pepolar`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def vendor_values(header: SliceHeader, dataset: Attributes) -> SliceHeader:
 
 
 def _ge(header: SliceHeader, dataset: Attributes) -> SliceHeader:
+    header = _ge_pepolar(header, dataset)
     changes: dict[str, Any] = {}
     kind = _floats(private_element(dataset, 0x0043, GE_PARM, 0x30))
     if kind:
@@ -106,3 +110,41 @@ def _siemens(header: SliceHeader, dataset: Attributes) -> SliceHeader:
             or _floats(private_element(dataset, 0x0019, MR_CREATOR, 0x0E))
         )
     return replace(header, b_value=b_value, gradient=gradient)
+
+
+def _ge_pepolar(header: SliceHeader, dataset: Attributes) -> SliceHeader:
+    """The true row order of a GE ``epi_pepolar`` image whose phase encoding is reversed.
+
+    In mode 2 of UserData12 (0019,xxB3) the series alternates reversed and
+    forward phase encoding by temporal position, reversed first; the
+    reversed images are stored with their rows in reverse order and the
+    header unchanged. Their geometry is corrected here: the column
+    direction is negated and the position moved to the last row, so the
+    stored rows lie where they were acquired (and find_series keeps them as
+    their own stack). Other modes are not known to dicomnp: a warning says
+    the row order of such images is not checked.
+    """
+    sequence = private_element(dataset, 0x0019, GE_ACQU, 0x9C)
+    if not isinstance(sequence, str) or not sequence.strip().endswith("epi_pepolar"):
+        return header
+    mode = _floats(private_element(dataset, 0x0019, GE_ACQU, 0xB3))
+    if not mode or mode[0] != 2 or header.temporal_position is None:
+        logger.warning(
+            "%s: GE epi_pepolar with UserData12 %s: which images have reversed rows is not "
+            "known; the header's geometry is used as it stands",
+            header.name,
+            None if not mode else mode[0],
+        )
+        return header
+    if header.temporal_position % 2 == 0 or header.orientation is None:
+        return header
+    if header.position is None or header.pixel_spacing is None:
+        return header
+    x = np.asarray(header.orientation[:3], dtype=np.float64)
+    y = np.asarray(header.orientation[3:], dtype=np.float64)
+    last_row = np.asarray(header.position) + (header.rows - 1) * header.pixel_spacing[0] * y
+    return replace(
+        header,
+        orientation=tuple(float(v) + 0.0 for v in (*x, *(-y))),
+        position=tuple(float(v) for v in last_row),
+    )
