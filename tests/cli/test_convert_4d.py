@@ -77,3 +77,26 @@ def test_a_dwi_folder_gets_bval_and_bvec(
     expected = np.array([[0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=float)
     np.testing.assert_allclose(bvecs, expected, atol=1e-6)
     assert nibabel.load(out).shape == (5, 4, 3, 4)
+
+
+def test_a_repeated_file_is_left_out_with_a_warning(
+    tmp_path: Path, run: Runner, write_datasets: Writer
+) -> None:
+    datasets = classic_volumes(2, 3)
+    write_datasets(tmp_path / "run", [*datasets, datasets[4]])
+    result = run("convert", tmp_path / "run", "-o", tmp_path / "out.npy", "-q")
+    assert result.code == 0, result.err
+    assert "dicomnp: warning: left out 1 repeated instance(s)" in result.err
+    assert "same SOP Instance UID" in result.err
+    assert np.load(tmp_path / "out.npy").shape == (2, 3, 4, 5, 1)
+
+
+def test_the_notebook_display_shows_the_volumes() -> None:
+    import dicomnp
+
+    datasets = classic_volumes(
+        3, 2, per_volume=[{"TemporalPositionIdentifier": v + 1} for v in range(3)]
+    )
+    html = dicomnp.combine_volumes(datasets)._repr_html_()
+    assert "5x4x2x3 (4D: 3 volumes by temporal position)" in html
+    assert "<img" in html

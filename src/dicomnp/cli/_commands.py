@@ -183,6 +183,7 @@ def run_convert(args: argparse.Namespace) -> int:
             report_error(f"stack {number}: {message}" if len(targets) > 1 else message)
             code = code or exit_code_of(exc)
             continue
+        _warn_dropped(converted, number if len(targets) > 1 else None)
         if not args.quiet:
             array = converted.array
             sys.stdout.write(
@@ -191,6 +192,19 @@ def run_convert(args: argparse.Namespace) -> int:
                 + "\n"
             )
     return code
+
+
+def _warn_dropped(converted: Converted, number: int | None) -> None:
+    """Say on standard error which repeated instances were left out (also with --quiet)."""
+    dropped = (converted.header.get("header") or {}).get("dropped") or []
+    if not dropped:
+        return
+    where = f"stack {number}: " if number is not None else ""
+    listed = "; ".join(f"{item['label']} ({item['reason']})" for item in dropped[:5])
+    more = f"; and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    sys.stderr.write(
+        f"dicomnp: warning: {where}left out {len(dropped)} repeated instance(s): {listed}{more}\n"
+    )
 
 
 def _needs_image(stack: Stack) -> bool:

@@ -98,7 +98,8 @@ class Stack:
         size = f"{first.rows}x{first.columns}"
         files = len(self.files)
         if self.volumes > 1:
-            slices = len(self.headers) // self.volumes
+            images = {(h.sop_instance_uid, h.frame, h.tile) for h in self.headers}
+            slices = len(images) // self.volumes
             text = (
                 f"{slices} slice(s) x {self.volumes} volumes (4D, by {self.volumes_by}) "
                 f"of {size} in {files} file(s)"
@@ -308,11 +309,8 @@ def split_series(uid: str, headers: list[SliceHeader]) -> Series:
                 )
                 continue
             stack = Stack(uid, _key(key + extra, [*reasons, *used]), tuple(part))
-            if len(found.volumes) > 1:
-                kept = tuple(h for volume in found.volumes for h in volume)
-                stack = replace(
-                    stack, headers=kept, volumes=len(found.volumes), volumes_by=found.words
-                )
+            if len(found.volumes) > 1:  # every header kept: combine_volumes reports repeats
+                stack = replace(stack, volumes=len(found.volumes), volumes_by=found.words)
             result.append(stack)
         reasons.extend(name for name in used if name not in reasons)
     first = headers[0]
