@@ -18,7 +18,7 @@ from typing import Any
 from .._attributes import Attributes, optional
 from ..errors import InvalidPixelMetadataError
 from .csa import csa_floats
-from .headers import SliceHeader
+from .headers import SliceHeader, text_of
 from .mosaic import image_csa
 
 __all__ = ["bids_fields", "slice_times"]
@@ -104,7 +104,7 @@ def bids_fields(dataset: Attributes, headers: Sequence[SliceHeader], name: str) 
             items = [value] if isinstance(value, str) else list(value)
             fields[keyword] = [str(item) for item in items]
     first = headers[0]
-    acquired = _time(first.acquisition_time)
+    acquired = _time(text_of(dataset, "AcquisitionTime", name))
     if acquired:
         fields["AcquisitionTime"] = acquired
     for keyword, value in (

@@ -129,7 +129,6 @@ class SliceHeader:
     tile: MosaicTile | None = None
     manufacturer: str = ""
     repetition_time: float | None = None
-    acquisition_time: str | None = None
     gradient: tuple[float, ...] | None = None
     vendor_kind: int | None = None
 
@@ -240,18 +239,24 @@ def private_element(dataset: Attributes, group: int, creator: str, offset: int) 
     """The value of private element ``offset`` (0x00-0xFF) of ``creator``'s block in ``group``.
 
     None when the creator or the element is absent. The block is found from
-    the Private Creator elements (gggg,0010-00FF), not assumed.
+    the Private Creator elements (gggg,0010-00FF), not assumed. A header
+    walked in memory converts the common value representations itself.
     """
-    for block in range(0x10, 0x100):
-        owner = dataset.get((group << 16) | block)
-        if owner is None:
-            if block > 0x20:
-                return None
-            continue
-        if str(getattr(owner, "value", "")).strip() == creator:
-            element = dataset.get((group << 16) | (block << 8) | offset)
-            return None if element is None else element.value
+    for block in range(0x10, 0x21):
+        owner = _private_value(dataset, (group << 16) | block)
+        if owner is not None and str(owner).strip() == creator:
+            return _private_value(dataset, (group << 16) | (block << 8) | offset)
     return None
+
+
+def _private_value(dataset: Attributes, tag: int) -> Any:
+    if tag not in dataset:
+        return None
+    convert = getattr(dataset, "value", None)  # HeadAttributes: no pydicom Dataset needed
+    if callable(convert):
+        return convert(tag)
+    element = dataset.get(tag)
+    return None if element is None else element.value
 
 
 def base_header(
@@ -306,7 +311,6 @@ def base_header(
         series_description=text_of(dataset, "SeriesDescription", name) or "",
         manufacturer=text_of(dataset, "Manufacturer", name) or "",
         repetition_time=float_of(dataset, "RepetitionTime", name),
-        acquisition_time=text_of(dataset, "AcquisitionTime", name),
         gradient=floats_of(dataset, "DiffusionGradientOrientation", 3, name),
     )
 

@@ -4,12 +4,12 @@ Read only when the standard attribute is absent, and only for the vendor
 named by Manufacturer:
 
 - diffusion b-value: GE (0043,xx39) of ``GEMS_PARM_01``, first value modulo
-  10**9 (the higher digits are flags); Siemens ``B_value`` of the image's CSA
-  header, else (0019,xx0C) of ``SIEMENS MR HEADER``;
+  10**9 (the higher digits are flags); Siemens (0019,xx0C) of ``SIEMENS MR
+  HEADER``, else ``B_value`` of the image's CSA header (diffusion images);
 - gradient direction, in patient LPS, at the length the vendor stores it: GE
   (0019,xxBB/BC/BD) of ``GEMS_ACQU_01`` hold it along the image's row
   direction, column direction and the reverse of the slice normal; Siemens
-  ``DiffusionGradientDirection`` (CSA, else (0019,xx0E)) holds it in LPS;
+  (0019,xx0E) (else CSA ``DiffusionGradientDirection``) holds it in LPS;
 - GE (0043,xx30) of ``GEMS_PARM_01``: an image kind that tells a field map
   from its magnitude image stored at the same positions of one series;
 - GE ``epi_pepolar`` (PulseSequenceName (0019,xx9C)): the reversed-polarity
@@ -92,23 +92,24 @@ def _ge(header: SliceHeader, dataset: Attributes) -> SliceHeader:
 def _siemens(header: SliceHeader, dataset: Attributes) -> SliceHeader:
     if header.b_value is not None and header.gradient is not None:
         return header
-    try:
-        csa = image_csa(dataset, header.name)
-    except InvalidPixelMetadataError as exc:  # only a mosaic needs it: see mosaic_tiles
-        logger.info("%s: CSA header not read: %s", header.name, exc.detail)
-        csa = {}
     b_value = header.b_value
     gradient = header.gradient
     if b_value is None:
-        found = csa_floats(csa, "B_value") or _floats(
-            private_element(dataset, 0x0019, MR_CREATOR, 0x0C)
-        )
+        found = _floats(private_element(dataset, 0x0019, MR_CREATOR, 0x0C))
         b_value = found[0] if found else None
     if gradient is None:
-        gradient = _vector(
-            csa_floats(csa, "DiffusionGradientDirection")
-            or _floats(private_element(dataset, 0x0019, MR_CREATOR, 0x0E))
-        )
+        gradient = _vector(_floats(private_element(dataset, 0x0019, MR_CREATOR, 0x0E)))
+    if (b_value is None or gradient is None) and "DIFFUSION" in header.image_type:
+        try:  # the CSA header holds them too; parsed only for diffusion images
+            csa = image_csa(dataset, header.name)
+        except InvalidPixelMetadataError as exc:
+            logger.info("%s: CSA header not read: %s", header.name, exc.detail)
+            csa = {}
+        if b_value is None:
+            found = csa_floats(csa, "B_value")
+            b_value = found[0] if found else None
+        if gradient is None:
+            gradient = _vector(csa_floats(csa, "DiffusionGradientDirection"))
     return replace(header, b_value=b_value, gradient=gradient)
 
 

@@ -33,7 +33,7 @@ from ..normalize import (
 from .bids import bids_fields, slice_times
 from .consistency import Dropped
 from .grouping import VolumeSplit, split_volumes
-from .headers import ParsedSource
+from .headers import ParsedSource, text_of
 from .jobs import series_output_dtype
 from .preflight import check_before_allocating
 from .volume import (
@@ -434,10 +434,19 @@ def _describe(
         echo_times=tuple(h.echo_time for h in firsts),
         repetition_times=tuple(h.repetition_time for h in firsts),
         trigger_times=tuple(h.trigger_time for h in firsts),
-        acquisition_times=tuple(h.acquisition_time for h in firsts),
+        acquisition_times=tuple(_acquisition_time(plan) for plan in planned.plans),
         stored_from_array=tuple(m for h in headers for m in h.stored_from_array),
         modality_from_array=tuple(m for h in headers for m in h.modality_from_array),
         dropped=dropped,
         slice_times=slice_times(planned.plans[0].headers),
         bids=bids_fields(job.parsed.dataset, planned.plans[0].headers, job.name),
     )
+
+
+def _acquisition_time(plan: SeriesPlan) -> str | None:
+    """AcquisitionTime of the volume's first slice (read here: it is not in the slice header)."""
+    first = plan.headers[0]
+    for job in plan.jobs:
+        if job.source is first.source:
+            return text_of(job.parsed.dataset, "AcquisitionTime", job.name)
+    return None
