@@ -168,3 +168,20 @@ def test_ge_epi_pepolar_reversed_volumes_get_their_true_row_order() -> None:
     np.testing.assert_array_equal(flipped.array[0, 0, :, :, 0], values(0, 2, 4, 5))
     with pytest.raises(GeometryError, match="another grid"):
         combine_volumes(datasets)
+
+
+def test_echoes_given_together_are_volumes_by_echo() -> None:
+    per_volume = [{"EchoNumbers": v + 1, "EchoTime": f"{5 + 5 * v}"} for v in range(3)]
+    datasets = classic_volumes(3, 2, per_volume=per_volume)
+    result = combine_volumes(datasets)
+    assert result.header.volumes_by == "EchoNumbers"
+    assert result.header.echo_times == (5.0, 10.0, 15.0)
+    check_pixels(result, [0, 1, 2])
+    # find_series keeps echoes as separate stacks, as dcm2niix writes separate files
+    from dicomnp.volume.reading import read_headers
+    from dicomnp.volume.series import split_series
+
+    headers = [h for ds in datasets for h in read_headers(ds)]
+    series = split_series(headers[0].series_instance_uid, headers)
+    assert series.split_by == ("EchoNumbers", "EchoTime")
+    assert [stack.volumes for stack in series.stacks] == [1, 1, 1]
