@@ -108,6 +108,14 @@ class Converted:
     mask : numpy.ndarray of bool or None
         A padding mask ``(slices, rows, columns)``: written beside a .npy as
         ``NAME.mask.npy``, inside a .npz as ``mask``. None: no mask.
+    four_d : bool
+        ``array`` is ``(volumes, slices, rows, columns, samples)`` and
+        ``nifti_array`` ``(c, r, s, volumes)``: NIfTI gets a time axis.
+    seconds_per_volume : float or None
+        The NIfTI time step (``pixdim[4]``) of a 4D array: the repetition time.
+    extras : tuple of (str, str)
+        Text files written beside the array, as ``(suffix, text)``: e.g.
+        ``(".bval", ...)`` and ``(".bvec", ...)`` for diffusion.
     """
 
     array: NDArray[Any]
@@ -116,6 +124,9 @@ class Converted:
     nifti_array: NDArray[Any] | None = None
     nifti_affine: NDArray[np.float64] | None = None
     mask: NDArray[np.bool_] | None = None
+    four_d: bool = False
+    seconds_per_volume: float | None = None
+    extras: tuple[tuple[str, str], ...] = ()
 
 
 def format_of(path: str | os.PathLike[str]) -> str | None:
@@ -171,10 +182,13 @@ def mask_path(target: Path, fmt: str) -> Path:
     return stem.with_name(f"{stem.name}.mask.{fmt}")
 
 
-def outputs_of(target: Path, fmt: str, *, mask: bool = False) -> list[Path]:
+def outputs_of(
+    target: Path, fmt: str, *, mask: bool = False, extras: Sequence[str] = ()
+) -> list[Path]:
     """Every path :func:`write` writes for ``target``, in the order they are put in place.
 
     The array first, then the padding mask (``mask=True``, not for NIfTI),
+    the text files named by the suffixes ``extras`` (``.bval``, ``.bvec``),
     then the ``.json`` header when the format has one beside the array.
 
     Examples
@@ -188,6 +202,8 @@ def outputs_of(target: Path, fmt: str, *, mask: bool = False) -> list[Path]:
     paths = [target]
     if mask and kind.sidecar and not kind.nifti:
         paths.append(mask_path(target, fmt))
+    stem = strip_format(target, fmt)
+    paths.extend(stem.with_name(stem.name + suffix) for suffix in extras)
     if kind.sidecar:
         paths.append(sidecar_path(target, fmt))
     return paths
@@ -485,7 +501,8 @@ def write(
     if fmt not in FORMATS:
         raise OutputError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
     kind = Format(fmt)
-    outputs = outputs_of(target, kind.value, mask=converted.mask is not None)
+    suffixes = [suffix for suffix, _ in converted.extras]
+    outputs = outputs_of(target, kind.value, mask=converted.mask is not None, extras=suffixes)
     if kind is Format.NPZ:
         arrays: dict[str, Any] = {"array": converted.array}
         if converted.affine is not None:
@@ -493,8 +510,11 @@ def write(
         if converted.mask is not None:
             arrays["mask"] = converted.mask
         arrays["header"] = np.array(header_json(converted.header))
-        with replacing(outputs, force=force) as (temporary,), temporary.open("wb") as handle:
-            np.savez_compressed(handle, **arrays)
+        with replacing(outputs, force=force) as temporaries:
+            with temporaries[0].open("wb") as handle:
+                np.savez_compressed(handle, **arrays)
+            for temporary, (_, text) in zip(temporaries[1:], converted.extras, strict=True):
+                temporary.write_text(text, encoding="utf-8")
         return outputs
     image = _nifti_image(converted) if kind.nifti else None
     with replacing(outputs, force=force) as temporaries:
@@ -504,6 +524,9 @@ def write(
             _save_npy(temporaries[0], converted.array)
             if converted.mask is not None:
                 _save_npy(temporaries[1], converted.mask)
+        texts = temporaries[len(temporaries) - 1 - len(converted.extras) : -1]
+        for temporary, (_, text) in zip(texts, converted.extras, strict=True):
+            temporary.write_text(text, encoding="utf-8")
         temporaries[-1].write_text(header_json(converted.header), encoding="utf-8")
     return outputs
 
@@ -530,7 +553,9 @@ def _nifti_image(converted: Converted) -> Any:
 
     data = converted.nifti_array
     affine = converted.nifti_affine
-    if data.ndim == 4:  # colour, (c, r, s, 3)
+    if converted.four_d and data.ndim != 4:
+        raise OutputError("colour volumes over time are written with .npy or .npz, not NIfTI")
+    if data.ndim == 4 and not converted.four_d:  # colour, (c, r, s, 3)
         if data.dtype == np.uint8:
             rgb = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
             data = np.ascontiguousarray(data).view(rgb)[..., 0]
@@ -538,7 +563,12 @@ def _nifti_image(converted: Converted) -> Any:
             data = data[:, :, :, np.newaxis, :]  # a vector per voxel (NIfTI dimension 5)
     image = nibabel.Nifti1Image(data, affine)
     header = image.header
-    header.set_xyzt_units("mm")
+    if converted.four_d:
+        header.set_xyzt_units("mm", "sec")
+        if converted.seconds_per_volume:
+            header["pixdim"][4] = converted.seconds_per_volume
+    else:
+        header.set_xyzt_units("mm")
     if data.ndim == 5:
         header.set_intent("vector")
     orthogonal = _is_orthogonal(affine)

@@ -37,7 +37,7 @@ from ._instance import PreparedInstance
 from ._remote import is_url
 from ._source import open_source
 from .decode import FrameSelection
-from .errors import InvalidOptionError, MissingDependencyError
+from .errors import InvalidOptionError, MissingDependencyError, SeriesError
 from .normalize import (
     Padding,
     PaddingLike,
@@ -352,6 +352,11 @@ def plan_series_tasks(
         check_instance_numbers=check_instance_numbers,
         allow_lossy=options.allow_lossy,
     )
+    if plan.tiles:
+        raise SeriesError(
+            "Siemens mosaics are not read lazily: read them with combine_series",
+            files=[plan.headers[0].name],
+        )
     paths = [_path_of(header.source) for header in plan.headers]
     dtype = series_output_dtype(plan.jobs, options)
     described = describe_jobs(plan.jobs, options, dtype)

@@ -621,6 +621,7 @@ class DuplicateSliceError(SeriesError):
     >>> from dicomnp.examples import ct_series
     >>> slices = ct_series(3, 8, 8)
     >>> slices[1].ImagePositionPatient = slices[0].ImagePositionPatient
+    >>> slices[1].InstanceNumber = slices[0].InstanceNumber
     >>> dicomnp.combine_series(slices)
     Traceback (most recent call last):
     ...

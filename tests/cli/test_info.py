@@ -103,3 +103,27 @@ def test_info_decodes_no_pixels(
     monkeypatch.setattr("dicomnp.volume.volume.open_frames", refuse, raising=False)
     result = run("info", two_series_and_a_localizer)
     assert result.code == 0, result.err
+
+
+def test_an_fmri_run_is_one_4d_stack(
+    tmp_path: Path, run: Runner, write_datasets: Callable[..., list[Path]]
+) -> None:
+    from support.mr_build import classic_volumes
+
+    datasets = classic_volumes(
+        3,
+        4,
+        per_volume=[{"TemporalPositionIdentifier": v + 1} for v in range(3)],
+        per_slice_trigger=True,
+    )
+    write_datasets(tmp_path / "fmri", datasets)
+    result = run("info", tmp_path / "fmri")
+    assert result.code == 0, result.err
+    assert "stack 1: 5x4x4x3 (4D: 3 volumes by temporal position)" in result.out
+    assert "1 stack(s), one stack" in result.out
+    assert "geometry: ok" in result.out
+    listed = json.loads(run("info", tmp_path / "fmri", "--json").out)
+    assert (listed["stacks"][0]["volumes"], listed["stacks"][0]["volumes_by"]) == (
+        3,
+        "temporal position",
+    )

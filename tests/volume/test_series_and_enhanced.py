@@ -16,6 +16,7 @@ from dicomnp import (
     MissingSliceError,
     MultipleVolumesError,
     combine_series,
+    combine_volumes,
     find_series,
 )
 from dicomnp.examples import write_ct_series
@@ -128,11 +129,23 @@ def test_find_series_offers_each_stack_of_an_enhanced_image(tmp_path: Path) -> N
     image = enhanced_image(_axial(3) * 2, temporal=[1, 1, 1, 2, 2, 2])
     (tmp_path / "enhanced.dcm").write_bytes(to_bytes(image))
     (series,) = find_series(tmp_path)
-    assert series.split_by == ("TemporalPositionIdentifier",)
+    assert series.split_by == ()
+    (stack,) = series.stacks
+    assert (stack.volumes, stack.volumes_by) == (2, "temporal position")
+    assert "3 slice(s) x 2 volumes (4D, by temporal position)" in stack.describe()
+    volumes = combine_volumes(stack)
+    assert list(volumes.header.volume_headers[1].frames) == [3, 4, 5]
+    assert stack.files == (str(tmp_path / "enhanced.dcm"),)
+
+
+def test_find_series_keeps_the_stacks_of_an_enhanced_image_apart(tmp_path: Path) -> None:
+    image = enhanced_image(_axial(3) * 2, stack_ids=["1"] * 3 + ["2"] * 3)
+    (tmp_path / "enhanced.dcm").write_bytes(to_bytes(image))
+    (series,) = find_series(tmp_path)
+    assert series.split_by == ("StackID",)
     first, second = series.stacks
-    volume = combine_series(second)
-    assert list(volume.header.frames) == [3, 4, 5]
-    assert first.files == second.files == (str(tmp_path / "enhanced.dcm"),)
+    assert list(combine_series(second).header.frames) == [3, 4, 5]
+    assert first.volumes == second.volumes == 1
 
 
 def test_per_frame_groups_must_match_the_frame_count() -> None:

@@ -22,6 +22,7 @@ from ..volume.headers import SliceHeader
 from ..volume.reading import read_headers
 from ..volume.series import Series, SeriesCatalog, Stack, find_series, split_series
 from ..volume.volume import SeriesPlan, plan_series
+from ..volume.volumes import plan_volumes
 from ._common import one_line
 
 __all__ = ["StackInfo", "catalog_of", "describe_stacks", "lossy_of"]
@@ -61,6 +62,19 @@ class StackInfo:
     geometry: str
     problem: DicomNumpyError | None = None
     plan: SeriesPlan | None = field(default=None, repr=False)
+    volumes: int = 1
+    volumes_by: str = ""
+
+    @property
+    def four_d(self) -> str:
+        """``64x64x36x6 (4D: 6 volumes by temporal position)`` for several volumes, else ''."""
+        if self.volumes <= 1:
+            return ""
+        slices, rows, columns, _ = self.shape
+        return (
+            f"{columns}x{rows}x{slices}x{self.volumes} "
+            f"(4D: {self.volumes} volumes by {self.volumes_by})"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The stack as plain JSON types."""
@@ -83,6 +97,8 @@ class StackInfo:
             "series_description": self.series.description,
             "split_key": {name: _plain(value) for name, value in self.stack.key},
             "shape": list(self.shape),
+            "volumes": self.volumes,
+            "volumes_by": self.volumes_by,
             "files": len(self.stack.files),
             "photometric_interpretation": first.photometric_interpretation,
             "bits_stored": first.bits_stored,
@@ -196,8 +212,17 @@ def describe_stacks(
         lossy, lossy_files = _lossy_summary(stack)
         problem: DicomNumpyError | None = None
         plan: SeriesPlan | None = None
+        volumes, volumes_by = 1, ""
+        dropped = 0
         try:
-            plan = plan_series(stack, allow_shear=allow_shear)
+            if stack.volumes > 1:
+                planned = plan_volumes(stack, allow_shear=allow_shear)
+                plan = planned.plans[0]
+                volumes, volumes_by = len(planned.plans), planned.split.words
+                dropped = len(planned.split.dropped) + sum(len(p.dropped) for p in planned.plans)
+            else:
+                plan = plan_series(stack, allow_shear=allow_shear)
+                dropped = len(plan.dropped)
         except DicomNumpyError as exc:
             problem = exc
         count = len(plan.headers) if plan is not None else len(stack.headers)
@@ -206,8 +231,8 @@ def describe_stacks(
             geometry = "ok"
             if plan.geometry.sheared:
                 geometry += f", sheared by {plan.geometry.tilt_degrees:.2f} degrees of gantry tilt"
-            if plan.dropped:
-                geometry += f", {len(plan.dropped)} exact duplicate(s) left out"
+            if dropped:
+                geometry += f", {dropped} exact duplicate(s) left out"
         else:
             assert problem is not None
             geometry = f"{type(problem).__name__}: {one_line(problem.detail)}"
@@ -223,6 +248,8 @@ def describe_stacks(
                 geometry=geometry,
                 problem=problem,
                 plan=plan,
+                volumes=volumes,
+                volumes_by=volumes_by,
             )
         )
     return infos

@@ -19,7 +19,7 @@ from .._writer import (
     write,
 )
 from ..errors import DicomNumpyError, OutputError, SeriesError
-from ..volume import Stack, combine_series
+from ..volume import Stack, combine_series, combine_volumes
 from ..volume.series import SeriesCatalog
 from ._catalog import (
     StackInfo,
@@ -127,9 +127,10 @@ def info_text(catalog: SeriesCatalog, infos: list[StackInfo]) -> str:
             key = ", ".join(f"{name}={_show(value)}" for name, value in info.stack.key)
             first = info.stack.headers[0]
             shape = " x ".join(str(size) for size in info.shape)
+            shape += " (slices, rows, columns, samples)"
             lines.append(
-                f"  stack {info.number}{f' [{key}]' if key else ''}: {shape} "
-                f"(slices, rows, columns, samples), {first.photometric_interpretation} "
+                f"  stack {info.number}{f' [{key}]' if key else ''}: {info.four_d or shape}, "
+                f"{first.photometric_interpretation} "
                 f"{first.bits_stored}-bit, {len(info.stack.files)} file(s)"
             )
             lines.append(
@@ -212,14 +213,28 @@ def run_convert(args: argparse.Namespace) -> int:
             report_error(f"stack {number}: {message}" if len(targets) > 1 else message)
             code = code or exit_code_of(exc)
             continue
+        _warn_dropped(converted, number if len(targets) > 1 else None)
         if not args.quiet:
             array = converted.array
             say(
                 f"wrote {written[0]} {tuple(array.shape)} {array.dtype}"
-                + (f" (+ {written[1].name})" if len(written) > 1 else "")
+                + (f" (+ {', '.join(p.name for p in written[1:])})" if len(written) > 1 else "")
                 + "\n"
             )
     return code
+
+
+def _warn_dropped(converted: Converted, number: int | None) -> None:
+    """Say on standard error which repeated instances were left out (also with --quiet)."""
+    dropped = (converted.header.get("header") or {}).get("dropped") or []
+    if not dropped:
+        return
+    where = f"stack {number}: " if number is not None else ""
+    listed = "; ".join(f"{item['label']} ({item['reason']})" for item in dropped[:5])
+    more = f"; and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    sys.stderr.write(
+        f"dicomnp: warning: {where}left out {len(dropped)} repeated instance(s): {listed}{more}\n"
+    )
 
 
 def _needs_image(stack: Stack) -> bool:
@@ -255,6 +270,8 @@ def convert_stack(stack: Stack, number: int, path: Path, args: argparse.Namespac
         "allow_shear": args.allow_shear,
         "values": args.values,
     }
+    if stack.volumes > 1:
+        return _convert_volumes(stack, common, args, options)
     volume = combine_series(stack, allow_lossy=args.allow_lossy, **options)
     header = {
         **common,
@@ -274,4 +291,44 @@ def convert_stack(stack: Stack, number: int, path: Path, args: argparse.Namespac
         header=header,
         nifti_array=volume.nifti_array(),
         nifti_affine=volume.nifti_affine(),
+    )
+
+
+def _convert_volumes(
+    stack: Stack, common: dict[str, Any], args: argparse.Namespace, options: dict[str, Any]
+) -> Converted:
+    """Read a stack of several volumes as one 4D array, with BIDS fields and gradients."""
+    volumes = combine_volumes(stack, allow_lossy=args.allow_lossy, **options)
+    found = volumes.header
+    header = {
+        **common,
+        "kind": "volumes",
+        "axes": ["volume", *_AXES],
+        "shape": list(volumes.array.shape),
+        "dtype": volumes.array.dtype.str,
+        "spacing": list(volumes.spacing),
+        "affine_lps": volumes.affine.tolist(),
+        "nifti": {
+            "axes": ["column", "row", "slice", "volume"],
+            "affine": volumes.nifti_affine().tolist(),
+        },
+        "volumes_by": found.volumes_by,
+        "header": found.as_dict(),
+        **found.bids,
+    }
+    extras: tuple[tuple[str, str], ...] = ()
+    if found.is_diffusion:
+        bvals = " ".join(f"{b or 0:g}" for b in found.b_values) + "\n"
+        bvecs = "".join(" ".join(f"{v:.6f}" for v in row) + "\n" for row in volumes.fsl_bvecs())
+        extras = ((".bval", bvals), (".bvec", bvecs))
+    repetition = found.repetition_times[0]
+    return Converted(
+        array=volumes.array,
+        affine=volumes.affine,
+        header=header,
+        nifti_array=volumes.nifti_array(),
+        nifti_affine=volumes.nifti_affine(),
+        four_d=True,
+        seconds_per_volume=None if repetition is None else repetition / 1000.0,
+        extras=extras,
     )

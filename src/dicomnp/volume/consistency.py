@@ -225,6 +225,7 @@ def _same_instance(a: SliceHeader, b: SliceHeader) -> bool:
         bool(a.sop_instance_uid)
         and a.sop_instance_uid == b.sop_instance_uid
         and (a.frame == b.frame)
+        and (a.tile == b.tile)
     )
 
 
@@ -242,14 +243,24 @@ def _refuse(
         raise MultipleVolumesError(
             f"{len(together)} slices at position {distance:.4f} mm ({names}) differ in "
             f"{', '.join(keys)}: the slices hold several volumes; by {keyword}: "
-            f"{describe_groups(everything, field)}. Combine one group at a time "
-            "(find_series splits them)",
+            f"{describe_groups(everything, field)}. combine_volumes stacks them as the "
+            "volumes of one 4D result",
             keys=keys,
+            files=[header.name for header in together],
+        )
+    numbers = [header.instance_number for header in together]
+    if None not in numbers and len(set(numbers)) == len(numbers):
+        raise MultipleVolumesError(
+            f"{len(together)} different images at position {distance:.4f} mm ({names}) "
+            "differ only in InstanceNumber: the slices hold several volumes in instance "
+            "order; combine_volumes stacks them",
+            keys=("InstanceNumber",),
             files=[header.name for header in together],
         )
     raise DuplicateSliceError(
         f"{len(together)} different images at position {distance:.4f} mm: {names}; "
-        "no echo, temporal position, acquisition or image type tells them apart",
+        "no echo, temporal position, acquisition, image type or instance number tells "
+        "them apart",
         files=[header.name for header in together],
     )
 

@@ -20,7 +20,41 @@ from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
 
-__all__ = ["ParsedSource", "SliceHeader", "base_header"]
+__all__ = ["MosaicTile", "ParsedSource", "SliceHeader", "base_header", "private_element"]
+
+
+@dataclass(frozen=True)
+class MosaicTile:
+    """Where one slice lies in a Siemens mosaic image: a grid of slices in one frame.
+
+    Attributes
+    ----------
+    index : int
+        The slice's 0-based index among the mosaic's slices (row-major tiles).
+    count : int
+        Slices in the mosaic (NumberOfImagesInMosaic).
+    per_row : int
+        Tiles per row of the grid.
+    rows, columns : int
+        The whole mosaic image's size; the slice is ``rows // per_row`` by
+        ``columns // per_row``.
+    time : float or None
+        When the slice was acquired, in ms from the volume's start (CSA
+        MosaicRefAcqTimes), None when the header does not say.
+    """
+
+    index: int
+    count: int
+    per_row: int
+    rows: int
+    columns: int
+    time: float | None = None
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        """The (row, column) of the tile's first pixel in the mosaic image."""
+        height, width = self.rows // self.per_row, self.columns // self.per_row
+        return (self.index // self.per_row) * height, (self.index % self.per_row) * width
 
 
 @dataclass(frozen=True)
@@ -46,6 +80,16 @@ class SliceHeader:
         True when the frame has a geometry of its own: from the functional
         groups of an enhanced image, or from an RT Dose's Grid Frame Offset
         Vector.
+    tile : MosaicTile or None
+        For a slice of a Siemens mosaic: where it lies in the mosaic image
+        (``rows``, ``columns`` and ``position`` are then the slice's own).
+    b_value, gradient : float, tuple of 3 float or None
+        Diffusion weighting in s/mm2 and the unit gradient direction in
+        patient LPS, from the standard attributes or the vendor's private
+        ones (see :mod:`dicomnp.volume.vendor`).
+    vendor_kind : int or None
+        A vendor's private image kind that separates images of one series
+        (GE (0043,xx30): magnitude and field map), None elsewhere.
     """
 
     name: str
@@ -86,12 +130,19 @@ class SliceHeader:
     rescale_intercept: float | None
     series_description: str = ""
     enhanced: bool = False
+    tile: MosaicTile | None = None
+    manufacturer: str = ""
+    repetition_time: float | None = None
+    gradient: tuple[float, ...] | None = None
+    vendor_kind: int | None = None
 
     @property
     def label(self) -> str:
-        """How messages name this slice: the file, plus the frame for multi-frame images."""
+        """How messages name this slice: the file, plus the frame or the mosaic tile."""
         if self.number_of_frames > 1:
             return f"{self.name} frame {self.frame}"
+        if self.tile is not None:
+            return f"{self.name} mosaic slice {self.tile.index}"
         return self.name
 
     @property
@@ -188,6 +239,30 @@ def image_type_of(
     return tuple(str(item).strip().upper() for item in value)
 
 
+def private_element(dataset: Attributes, group: int, creator: str, offset: int) -> Any:
+    """The value of private element ``offset`` (0x00-0xFF) of ``creator``'s block in ``group``.
+
+    None when the creator or the element is absent. The block is found from
+    the Private Creator elements (gggg,0010-00FF), not assumed. A header
+    walked in memory converts the common value representations itself.
+    """
+    for block in range(0x10, 0x21):
+        owner = _private_value(dataset, (group << 16) | block)
+        if owner is not None and str(owner).strip() == creator:
+            return _private_value(dataset, (group << 16) | (block << 8) | offset)
+    return None
+
+
+def _private_value(dataset: Attributes, tag: int) -> Any:
+    if tag not in dataset:
+        return None
+    convert = getattr(dataset, "value", None)  # HeadAttributes: no pydicom Dataset needed
+    if callable(convert):
+        return convert(tag)
+    element = dataset.get(tag)
+    return None if element is None else element.value
+
+
 def base_header(
     dataset: Attributes, info: PixelInfo, name: str, source: SourceLike, syntax_uid: str
 ) -> SliceHeader:
@@ -238,6 +313,9 @@ def base_header(
         rescale_slope=float_of(dataset, "RescaleSlope", name),
         rescale_intercept=float_of(dataset, "RescaleIntercept", name),
         series_description=text_of(dataset, "SeriesDescription", name) or "",
+        manufacturer=text_of(dataset, "Manufacturer", name) or "",
+        repetition_time=float_of(dataset, "RepetitionTime", name),
+        gradient=floats_of(dataset, "DiffusionGradientOrientation", 3, name),
     )
 
 

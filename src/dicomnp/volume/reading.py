@@ -16,6 +16,8 @@ from .._source import SourceLike, open_source
 from ..decode import PixelInfo
 from .enhanced import frame_headers, offset_frame_headers
 from .headers import ParsedSource, SliceHeader, base_header
+from .mosaic import is_mosaic, mosaic_tiles
+from .vendor import vendor_values
 
 __all__ = ["read_headers", "read_source"]
 
@@ -34,7 +36,8 @@ def read_headers(source: SourceLike) -> list[SliceHeader]:
     -------
     list of SliceHeader
         One entry for a single-frame image; one per frame for an enhanced
-        multi-frame image, in frame order.
+        multi-frame image, in frame order; one per slice of a Siemens mosaic
+        (see :mod:`dicomnp.volume.mosaic`), in tile order.
 
     Raises
     ------
@@ -58,7 +61,9 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
     with open_source(source) as opened:
         dataset = opened.dataset
         info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
-        base = base_header(dataset, info, opened.name, source, opened.syntax.uid)
+        base = vendor_values(
+            base_header(dataset, info, opened.name, source, opened.syntax.uid), dataset
+        )
         parsed = ParsedSource(
             name=opened.name,
             dataset=dataset,
@@ -69,6 +74,8 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
         )
     if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
         return frame_headers(as_dataset(dataset), base), parsed
+    if is_mosaic(base):
+        return mosaic_tiles(base, dataset), parsed
     if base.number_of_frames > 1:
         placed = offset_frame_headers(dataset, base)
         if placed is not None:

@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,26 @@ from ..errors import (
 from .consistency import SPLIT_KEYS
 from .dicomdir import DICOMDIR_CLASS, indexed_files, is_dicomdir
 from .geometry import ORIENTATION_TOLERANCE
+from .grouping import split_volumes
 from .headers import ParsedSource, SliceHeader
 from .reading import read_source
 
 __all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files", "split_series"]
 
 logger = logging.getLogger(__name__)
+
+STACK_KEYS: tuple[tuple[str, str], ...] = (
+    ("StackID", "stack_id"),
+    ("EchoNumbers", "echo_number"),
+    ("EchoTime", "echo_time"),
+    ("ImageType", "image_type"),
+    ("GE image kind (0043,xx30)", "vendor_kind"),
+)
+"""What splits images sharing positions into separate stacks (dcm2niix's separate files):
+stacks, echoes, image types and a vendor's image kind (GE (0043,xx30), which tells a
+field map from its magnitude; not in a diffusion series, where it marks b=0 images).
+Temporal position, diffusion, acquisition and trigger time make volumes of one 4D
+stack instead."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,14 @@ class Stack:
         What sets this stack apart from the others of its series, e.g.
         ``(("EchoNumbers", 2),)``; empty when the series is one stack.
     headers : tuple of SliceHeader
-        One per slice (per frame for multi-frame images), in file order.
+        One per slice (per frame for multi-frame images, per tile for
+        mosaics), in file order; for several volumes, those of every volume.
+    volumes : int
+        How many volumes share the stack's slice positions (an fMRI run, a
+        diffusion series): read them with :func:`combine_volumes`.
+    volumes_by : str
+        What separates the volumes, in words (``"temporal position"``,
+        ``"instance order"``, ...); empty for one volume.
 
     Examples
     --------
@@ -71,6 +92,8 @@ class Stack:
     series_instance_uid: str
     key: tuple[tuple[str, Any], ...]
     headers: tuple[SliceHeader, ...]
+    volumes: int = 1
+    volumes_by: str = ""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -85,7 +108,15 @@ class Stack:
         first = self.headers[0]
         size = f"{first.rows}x{first.columns}"
         files = len(self.files)
-        text = f"{len(self.headers)} slice(s) of {size} in {files} file(s)"
+        if self.volumes > 1:
+            images = {(h.sop_instance_uid, h.frame, h.tile) for h in self.headers}
+            slices = len(images) // self.volumes
+            text = (
+                f"{slices} slice(s) x {self.volumes} volumes (4D, by {self.volumes_by}) "
+                f"of {size} in {files} file(s)"
+            )
+        else:
+            text = f"{len(self.headers)} slice(s) of {size} in {files} file(s)"
         if self.key:
             text += " [" + ", ".join(f"{name}={_show(value)}" for name, value in self.key) + "]"
         return text
@@ -432,11 +463,36 @@ def split_series(uid: str, headers: list[SliceHeader]) -> Series:
         groups = split
     result: list[Stack] = []
     for key, members in groups:
-        parts, used = _split_shared_positions(members)
+        parts, used = _split_shared_positions(members, _stack_keys(members))
+        for extra, part in parts:
+            try:
+                found = split_volumes(part)
+            except DicomNumpyError:  # not one 4D acquisition: split as before
+                pieces, more = _split_shared_positions(part, SPLIT_KEYS)
+                used += [name for name in more if name not in used]
+                result.extend(
+                    Stack(uid, _key(key + extra + detail, [*reasons, *used]), tuple(piece))
+                    for detail, piece in pieces
+                )
+                continue
+            stack = Stack(uid, _key(key + extra, [*reasons, *used]), tuple(part))
+            if len(found.volumes) > 1:  # every header kept: combine_volumes reports repeats
+                stack = replace(stack, volumes=len(found.volumes), volumes_by=found.words)
+            result.append(stack)
         reasons.extend(name for name in used if name not in reasons)
-        result.extend(Stack(uid, _key(key + extra, reasons), tuple(part)) for extra, part in parts)
     first = headers[0]
     return Series(uid, first.modality, first.series_description, tuple(result), tuple(reasons))
+
+
+def _stack_keys(members: list[SliceHeader]) -> tuple[tuple[str, str], ...]:
+    """:data:`STACK_KEYS`, without GE's image kind in a diffusion series.
+
+    GE marks b=0 and diffusion-weighted images with different values of
+    (0043,xx30); they are volumes of one series, not separate stacks.
+    """
+    if len({h.b_value for h in members}) > 1:
+        return tuple(pair for pair in STACK_KEYS if pair[1] != "vendor_kind")
+    return STACK_KEYS
 
 
 def _key(key: tuple[tuple[str, Any], ...], reasons: Sequence[str]) -> tuple[tuple[str, Any], ...]:
@@ -469,22 +525,22 @@ def _by_orientation(members: list[SliceHeader]) -> list[tuple[Any, list[SliceHea
 
 
 def _split_shared_positions(
-    members: list[SliceHeader],
+    members: list[SliceHeader], keys: Sequence[tuple[str, str]]
 ) -> tuple[list[tuple[tuple[tuple[str, Any], ...], list[SliceHeader]]], list[str]]:
-    """Split by the SPLIT_KEYS that vary among images at one position."""
+    """Split by the ``keys`` that vary among images at one position."""
     positions: dict[tuple[float, ...], list[SliceHeader]] = {}
     for header in members:
         if header.position is not None:
             rounded = tuple(round(value, 2) for value in header.position)
             positions.setdefault(rounded, []).append(header)
     used: list[str] = []
-    for keyword, field in SPLIT_KEYS:
+    for keyword, field in keys:
         if any(
             len({getattr(header, field) for header in shared}) > 1 for shared in positions.values()
         ):
             used.append(keyword)
     if not used:
         return [((), members)], []
-    fields = [field for keyword, field in SPLIT_KEYS if keyword in used]
+    fields = [field for keyword, field in keys if keyword in used]
     parts = _by_value(members, lambda header: tuple(getattr(header, f) for f in fields))
     return [(tuple(zip(used, value, strict=True)), part) for value, part in parts], used

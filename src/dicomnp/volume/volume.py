@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union, cast
 
 import numpy as np
@@ -26,6 +26,7 @@ from .._workers import WorkerPool
 from ..decode.limits import DEFAULT_MAX_BYTES, check_max_bytes
 from ..errors import GeometryError, InconsistentSeriesError, SeriesError
 from ..normalize import (
+    LossyAssessment,
     Padding,
     PaddingLike,
     RenderingDescription,
@@ -47,7 +48,6 @@ from .geometry import cosines as _cosines
 from .headers import ParsedSource, SliceHeader
 from .jobs import (
     SourceJob,
-    decode_stored,
     parse_sources,
     refuse_lossy_sources,
     render_series,
@@ -64,9 +64,12 @@ __all__ = [
     "Volume",
     "VolumeHeader",
     "collect_headers",
+    "collect_sources",
     "combine_series",
     "describe_volume",
+    "plan_headers",
     "plan_series",
+    "render_plan",
 ]
 
 logger = logging.getLogger(__name__)
@@ -298,6 +301,11 @@ def _sources_of(sources: SeriesSource) -> tuple[list[SourceLike], bool]:
     return [cast(SourceLike, sources)], False  # a file object
 
 
+def collect_sources(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
+    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``."""
+    return _collect(sources, parsed)
+
+
 def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
     """Read the slice headers of every image in ``sources``, without pixel bytes.
 
@@ -503,7 +511,7 @@ def _combine(
         dtype=dtype,
     )
     mask = np.zeros(array.shape[:3], dtype=bool) if options.padding is Padding.MASK else None
-    rendered = render_series(plan.jobs, array, mask, options, workers, pool)
+    rendered = render_plan(plan, array, mask, options, workers, pool)
     described = describe_volume(
         plan,
         shape=tuple(array.shape),
@@ -513,6 +521,36 @@ def _combine(
         padding_mode=options.padding.value,
     )
     return Volume(array=array, affine=plan.geometry.affine, header=described, mask=mask)
+
+
+def render_plan(
+    plan: SeriesPlan,
+    array: NDArray[Any],
+    mask: NDArray[np.bool_] | None,
+    options: RenderOptions,
+    workers: int | None,
+    pool: WorkerPool | None = None,
+) -> list[RenderingDescription]:
+    """Render the plan's slices into ``array`` (``(slices, rows, columns, samples)``).
+
+    The slices of mosaics (``plan.tiles``) are rendered one whole mosaic
+    image at a time, by the same rules, and cut into their slots.
+    """
+    if not plan.tiles:
+        return render_series(plan.jobs, array, mask, options, workers, pool)
+    first = plan.jobs[0].headers[0]
+    scratch = np.empty(
+        (sum(len(job.slots) for job in plan.jobs), first.rows, first.columns, array.shape[3]),
+        dtype=array.dtype,
+    )
+    scratch_mask = None if mask is None else np.zeros(scratch.shape[:3], dtype=bool)
+    rendered = render_series(plan.jobs, scratch, scratch_mask, options, workers, pool)
+    rows, columns = array.shape[1:3]
+    for slot, (index, row, column) in enumerate(plan.tiles):
+        array[slot] = scratch[index, row : row + rows, column : column + columns]
+        if mask is not None and scratch_mask is not None:
+            mask[slot] = scratch_mask[index, row : row + rows, column : column + columns]
+    return rendered
 
 
 @dataclass(frozen=True)
@@ -529,13 +567,19 @@ class SeriesPlan:
         Exact duplicates left out.
     jobs : tuple of SourceJob
         The slices grouped by source file, each with its parsed header, the
-        lossy assessment and the slots its frames fill.
+        lossy assessment and the slots its frames fill. For mosaics, one job
+        per mosaic image, whose slots number the mosaics.
+    tiles : tuple of (int, int, int)
+        For mosaics, per slice: the mosaic's number among the jobs' slots
+        and the (row, column) of the slice's first pixel in it; empty
+        otherwise.
     """
 
     headers: tuple[SliceHeader, ...]
     geometry: StackGeometry
     dropped: tuple[Dropped, ...]
     jobs: tuple[SourceJob, ...] = ()
+    tiles: tuple[tuple[int, int, int], ...] = ()
 
 
 def plan_series(
@@ -551,10 +595,33 @@ def plan_series(
 
     Takes the arguments of :func:`combine_series` and raises its errors.
     Lossy data are refused first, from the headers, unless ``allow_lossy``.
-    Only exact duplicates (same position) are decoded, to compare them.
+    Nothing is decoded: repeats of one SOP Instance are left out (and
+    reported); distinct images at one position are refused.
     """
     parsed: dict[int, ParsedSource] = {}
     headers = _collect(sources, parsed)
+    return plan_headers(
+        headers,
+        parsed,
+        rtol=rtol,
+        atol=atol,
+        allow_shear=allow_shear,
+        check_instance_numbers=check_instance_numbers,
+        allow_lossy=allow_lossy,
+    )
+
+
+def plan_headers(
+    headers: Sequence[SliceHeader],
+    parsed: dict[int, ParsedSource],
+    *,
+    rtol: float = 0.1,
+    atol: float = 0.01,
+    allow_shear: bool = False,
+    check_instance_numbers: bool = False,
+    allow_lossy: bool = False,
+) -> SeriesPlan:
+    """:func:`plan_series` for headers already read (``parsed`` holds what was parsed)."""
     lossy = refuse_lossy_sources(
         parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
     )
@@ -572,17 +639,49 @@ def plan_series(
     ordered = sort_slices(headers)
     _, _, normal = _cosines(ordered[0])
     distances = slice_positions(ordered, normal)
-    kept, dropped = resolve_duplicates(ordered, distances, atol=atol, same_pixels=_same_pixels)
+    kept, dropped = resolve_duplicates(ordered, distances, atol=atol, same_pixels=None)
     ordered = [ordered[index] for index in kept]
     geometry = plan_geometry(ordered, rtol=rtol, atol=atol, allow_shear=allow_shear)
     if check_instance_numbers:
         check_ends(ordered)
+    jobs, tiles = _jobs_and_tiles(ordered, parsed, lossy)
     return SeriesPlan(
         headers=tuple(ordered),
         geometry=geometry,
         dropped=tuple(dropped),
-        jobs=tuple(source_jobs(ordered, parsed, lossy)),
+        jobs=jobs,
+        tiles=tiles,
     )
+
+
+def _jobs_and_tiles(
+    ordered: Sequence[SliceHeader],
+    parsed: dict[int, ParsedSource],
+    lossy: dict[int, LossyAssessment],
+) -> tuple[tuple[SourceJob, ...], tuple[tuple[int, int, int], ...]]:
+    """The jobs of the ordered slices; for mosaics, one per mosaic image and the tiles."""
+    tiled = [header.tile is not None for header in ordered]
+    if not any(tiled):
+        return tuple(source_jobs(ordered, parsed, lossy)), ()
+    if not all(tiled):
+        mosaic = ordered[tiled.index(True)]
+        other = ordered[tiled.index(False)]
+        raise InconsistentSeriesError(
+            f"mosaic and plain images in one volume: {mosaic.name} is a Siemens mosaic, "
+            f"{other.label} is not",
+            files=[mosaic.name, other.name],
+        )
+    images: dict[int, SliceHeader] = {}
+    tiles = []
+    for header in ordered:
+        tile = header.tile
+        assert tile is not None
+        whole = images.setdefault(
+            id(header.source), replace(header, rows=tile.rows, columns=tile.columns, tile=None)
+        )
+        number = list(images).index(id(whole.source))
+        tiles.append((number, *tile.origin))
+    return tuple(source_jobs(list(images.values()), parsed, lossy)), tuple(tiles)
 
 
 def _per_slot(plan: SeriesPlan, rendered: Sequence[RenderingDescription]) -> dict[str, Any]:
@@ -593,6 +692,12 @@ def _per_slot(plan: SeriesPlan, rendered: Sequence[RenderingDescription]) -> dic
     becomes a tuple per slice, named as :class:`VolumeHeader` names it.
     """
     count = len(plan.headers)
+    source_of: list[tuple[int, int]] = [(0, 0)] * sum(len(job.slots) for job in plan.jobs)
+    for number, job in enumerate(plan.jobs):
+        for position, slot in enumerate(job.slots):
+            source_of[slot] = (number, position)
+    if plan.tiles:
+        source_of = [source_of[index] for index, _, _ in plan.tiles]
     names = (
         "modality_from_array",
         "rescale_types",
@@ -603,15 +708,15 @@ def _per_slot(plan: SeriesPlan, rendered: Sequence[RenderingDescription]) -> dic
         "transfer_syntax_uids",
     )
     slots: dict[str, list[Any]] = {name: [None] * count for name in names}
-    for job, described in zip(plan.jobs, rendered, strict=True):
-        for position, slot in enumerate(job.slots):
-            slots["modality_from_array"][slot] = described.modality_from_array[position]
-            slots["rescale_types"][slot] = described.rescale_type[position]
-            slots["windows"][slot] = described.window[position]
-            slots["stored_from_array"][slot] = described.stored_from_array
-            slots["padding"][slot] = described.padding
-            slots["lossy"][slot] = job.lossy.lossy
-            slots["transfer_syntax_uids"][slot] = job.parsed.syntax.uid
+    for slot, (number, position) in enumerate(source_of):
+        job, described = plan.jobs[number], rendered[number]
+        slots["modality_from_array"][slot] = described.modality_from_array[position]
+        slots["rescale_types"][slot] = described.rescale_type[position]
+        slots["windows"][slot] = described.window[position]
+        slots["stored_from_array"][slot] = described.stored_from_array
+        slots["padding"][slot] = described.padding
+        slots["lossy"][slot] = job.lossy.lossy
+        slots["transfer_syntax_uids"][slot] = job.parsed.syntax.uid
     first = rendered[0]
     for described, job in zip(rendered, plan.jobs, strict=True):
         for key in ("value_offset", "inverted", "output_photometric"):
@@ -680,15 +785,3 @@ def describe_volume(
         padding_mode=padding_mode,
         **rendering,
     )
-
-
-def _same_pixels(a: SliceHeader, b: SliceHeader) -> bool:
-    """True when two slices hold identical stored values."""
-    if (a.rows, a.columns, a.samples_per_pixel, a.dtype) != (
-        b.rows,
-        b.columns,
-        b.samples_per_pixel,
-        b.dtype,
-    ):
-        return False
-    return bool(np.array_equal(decode_stored(a), decode_stored(b)))
