@@ -301,11 +301,6 @@ def _sources_of(sources: SeriesSource) -> tuple[list[SourceLike], bool]:
     return [cast(SourceLike, sources)], False  # a file object
 
 
-def collect_sources(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
-    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``."""
-    return _collect(sources, parsed)
-
-
 def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
     """Read the slice headers of every image in ``sources``, without pixel bytes.
 
@@ -313,10 +308,10 @@ def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
     (logged); one that looks like a DICOM image but cannot be read, and a
     listed source that cannot be read, raise.
     """
-    return _collect(sources, {})
+    return collect_sources(sources, {})
 
 
-def _collect(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
+def collect_sources(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
     """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``."""
     if isinstance(sources, Stack):
         return list(sources.headers)
@@ -599,7 +594,7 @@ def plan_series(
     reported); distinct images at one position are refused.
     """
     parsed: dict[int, ParsedSource] = {}
-    headers = _collect(sources, parsed)
+    headers = collect_sources(sources, parsed)
     return plan_headers(
         headers,
         parsed,
