@@ -12,6 +12,8 @@ from pydicom.uid import RLELossless
 
 from support.series_build import geometry_series
 
+from .conftest import write
+
 Runner = Callable[..., Any]
 
 
@@ -127,3 +129,41 @@ def test_an_fmri_run_is_one_4d_stack(
         3,
         "temporal position",
     )
+
+
+def test_info_reads_each_header_once(
+    two_series_and_a_localizer: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pydicom
+
+    import dicomnp.volume.reading as reading
+
+    opened: list[str] = []
+    real_open = getattr(reading, "open_source")  # noqa: B009  # the name read_source calls
+
+    def counted(source: Any) -> Any:
+        opened.append(str(source))
+        return real_open(source)
+
+    def no_dcmread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("info read a header again with pydicom")
+
+    monkeypatch.setattr(reading, "open_source", counted)
+    monkeypatch.setattr(pydicom, "dcmread", no_dcmread)
+    result = run("info", two_series_and_a_localizer)
+    assert result.code == 0, result.err
+    assert "lossy: no" in result.out
+    images = [name for name in opened if name.endswith(".dcm")]
+    assert len(images) == 10  # the 10 image files, each read once
+    assert len(set(images)) == len(images)
+
+
+def test_info_says_lossy_from_the_header_read_once(tmp_path: Path, run: Runner) -> None:
+    datasets = geometry_series(3, 8, 8)
+    for ds in datasets:
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionMethod = "ISO_10918_1"
+    write(tmp_path / "lossy", datasets)
+    result = run("info", tmp_path / "lossy")
+    assert result.code == 0, result.err
+    assert "lossy: yes: Lossy Image Compression (0028,2110) is 01" in result.out

@@ -146,9 +146,10 @@ def _files(stack: Stack) -> list[SliceHeader]:
 
 
 def lossy_of(stack: Stack) -> list[tuple[SliceHeader, LossyAssessment, pydicom.Dataset]]:
-    """The lossy assessment of each file in the stack (RULES R6), reading a few attributes.
+    """The lossy assessment of each file in the stack (RULES R6).
 
-    Only Lossy Image Compression and its method and ratio are read, not the pixels.
+    The assessment made when each header was read; for a header without one,
+    only Lossy Image Compression and its method and ratio are read again.
     """
     results = []
     for header in _files(stack):
@@ -156,6 +157,10 @@ def lossy_of(stack: Stack) -> list[tuple[SliceHeader, LossyAssessment, pydicom.D
         if syntax is None:
             continue
         dataset = pydicom.Dataset()
+        if header.lossy is not None:  # assessed when the header was read
+            dataset.SOPInstanceUID = header.sop_instance_uid
+            results.append((header, header.lossy, dataset))
+            continue
         if isinstance(header.source, (str, os.PathLike)):
             dataset = pydicom.dcmread(
                 header.source,
@@ -216,12 +221,12 @@ def describe_stacks(
         dropped = 0
         try:
             if stack.volumes > 1:
-                planned = plan_volumes(stack, allow_shear=allow_shear)
+                planned = plan_volumes(stack, allow_shear=allow_shear, jobs=False)
                 plan = planned.plans[0]
                 volumes, volumes_by = len(planned.plans), planned.split.words
                 dropped = len(planned.split.dropped) + sum(len(p.dropped) for p in planned.plans)
             else:
-                plan = plan_series(stack, allow_shear=allow_shear)
+                plan = plan_series(stack, allow_shear=allow_shear, jobs=False)
                 dropped = len(plan.dropped)
         except DicomNumpyError as exc:
             problem = exc

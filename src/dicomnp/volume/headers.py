@@ -19,6 +19,7 @@ from .._source import PixelElement, SourceLike
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
+from ..normalize import LossyAssessment
 
 __all__ = ["MosaicTile", "ParsedSource", "SliceHeader", "base_header", "private_element"]
 
@@ -87,6 +88,9 @@ class SliceHeader:
         Diffusion weighting in s/mm2 and the unit gradient direction in
         patient LPS, from the standard attributes or the vendor's private
         ones (see :mod:`dicomnp.volume.vendor`).
+    lossy : LossyAssessment or None
+        Whether the file's pixel data are lossy, from its header (RULES R6);
+        None where it was not assessed.
     vendor_kind : int or None
         A vendor's private image kind that separates images of one series
         (GE (0043,xx30): magnitude and field map), None elsewhere.
@@ -135,6 +139,7 @@ class SliceHeader:
     repetition_time: float | None = None
     gradient: tuple[float, ...] | None = None
     vendor_kind: int | None = None
+    lossy: LossyAssessment | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pydicom import Dataset
 
 from .._execute import FrameJob, JobFacts, Target, execute, plan_schedule
 from .._source import FileReader, OpenSource, SourceLike, open_source
+from .._syntaxes import lookup
 from .._workers import WorkerPool
 from ..decode import FrameDecoder, open_frames
 from ..errors import InconsistentSeriesError
@@ -49,6 +51,7 @@ __all__ = [
     "decode_stored",
     "describe_jobs",
     "parse_sources",
+    "refuse_lossy_headers",
     "refuse_lossy_sources",
     "render_series",
     "series_output_dtype",
@@ -129,6 +132,23 @@ def refuse_lossy_sources(
             refuse_lossy(assessment, source.dataset, source.syntax, source.name)
         found[key] = assessment
     return found
+
+
+def refuse_lossy_headers(headers: Sequence[SliceHeader]) -> None:
+    """Refuse lossy data from the assessment each header carries, reading no file again.
+
+    Raises
+    ------
+    LossyDataError
+        The first slice whose header says its pixel data are lossy.
+    """
+    for header in headers:
+        assessment = header.lossy
+        syntax = lookup(header.transfer_syntax_uid)
+        if assessment is not None and assessment.lossy and syntax is not None:
+            uid = Dataset()
+            uid.SOPInstanceUID = header.sop_instance_uid
+            refuse_lossy(assessment, uid, syntax, header.name)
 
 
 def source_jobs(

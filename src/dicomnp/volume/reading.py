@@ -11,9 +11,12 @@ Both modules are used from here, so neither imports the other.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .._attributes import as_dataset
 from .._source import SourceLike, open_source
 from ..decode import PixelInfo
+from ..normalize import assess_lossy
 from .enhanced import frame_headers, offset_frame_headers
 from .headers import ParsedSource, SliceHeader, base_header
 from .mosaic import is_mosaic, mosaic_tiles
@@ -61,8 +64,11 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
     with open_source(source) as opened:
         dataset = opened.dataset
         info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
-        base = vendor_values(
-            base_header(dataset, info, opened.name, source, opened.syntax.uid), dataset
+        base = replace(
+            vendor_values(
+                base_header(dataset, info, opened.name, source, opened.syntax.uid), dataset
+            ),
+            lossy=assess_lossy(dataset, opened.syntax),
         )
         parsed = ParsedSource(
             name=opened.name,

@@ -49,6 +49,7 @@ from .headers import ParsedSource, SliceHeader
 from .jobs import (
     SourceJob,
     parse_sources,
+    refuse_lossy_headers,
     refuse_lossy_sources,
     render_series,
     series_output_dtype,
@@ -585,13 +586,16 @@ def plan_series(
     allow_shear: bool = False,
     check_instance_numbers: bool = False,
     allow_lossy: bool = False,
+    jobs: bool = True,
 ) -> SeriesPlan:
     """Read, sort and validate the slice headers of ``sources``; no pixel is decoded.
 
     Takes the arguments of :func:`combine_series` and raises its errors.
     Lossy data are refused first, from the headers, unless ``allow_lossy``.
     Nothing is decoded: repeats of one SOP Instance are left out (and
-    reported); distinct images at one position are refused.
+    reported); distinct images at one position are refused. With
+    ``jobs=False`` the plan is for reporting only (``dicomnp info``): a
+    :class:`Stack`'s files are not read again, and the plan has no jobs.
     """
     parsed: dict[int, ParsedSource] = {}
     headers = collect_sources(sources, parsed)
@@ -603,6 +607,7 @@ def plan_series(
         allow_shear=allow_shear,
         check_instance_numbers=check_instance_numbers,
         allow_lossy=allow_lossy,
+        jobs=jobs,
     )
 
 
@@ -615,11 +620,22 @@ def plan_headers(
     allow_shear: bool = False,
     check_instance_numbers: bool = False,
     allow_lossy: bool = False,
+    jobs: bool = True,
 ) -> SeriesPlan:
-    """:func:`plan_series` for headers already read (``parsed`` holds what was parsed)."""
-    lossy = refuse_lossy_sources(
-        parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
-    )
+    """:func:`plan_series` for headers already read (``parsed`` holds what was parsed).
+
+    With ``jobs=False``, lossy data are refused from the assessment each
+    header carries, and no source is read again to make jobs.
+    """
+    if not jobs and all(header.lossy is not None for header in headers):
+        if not allow_lossy:
+            refuse_lossy_headers(headers)
+        lossy: dict[int, LossyAssessment] = {}
+    else:
+        lossy = refuse_lossy_sources(
+            parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
+        )
+        jobs = True
     for header in headers:
         if header.number_of_frames > 1 and not header.enhanced:
             raise GeometryError(
@@ -639,12 +655,12 @@ def plan_headers(
     geometry = plan_geometry(ordered, rtol=rtol, atol=atol, allow_shear=allow_shear)
     if check_instance_numbers:
         check_ends(ordered)
-    jobs, tiles = _jobs_and_tiles(ordered, parsed, lossy)
+    made, tiles = _jobs_and_tiles(ordered, parsed, lossy) if jobs else ((), ())
     return SeriesPlan(
         headers=tuple(ordered),
         geometry=geometry,
         dropped=tuple(dropped),
-        jobs=jobs,
+        jobs=made,
         tiles=tiles,
     )
 

@@ -84,10 +84,12 @@ def plan_volumes(
     allow_shear: bool = False,
     check_instance_numbers: bool = False,
     allow_lossy: bool = False,
+    jobs: bool = True,
 ) -> VolumesPlan:
     """Find the volumes of ``sources`` and plan each one; no pixel is decoded.
 
-    Takes the arguments of :func:`combine_volumes` and raises its errors.
+    Takes the arguments of :func:`combine_volumes` and raises its errors;
+    ``jobs=False`` plans for reporting only, as :func:`plan_series` does.
     """
     parsed: dict[int, ParsedSource] = {}
     headers = collect_sources(sources, parsed)
@@ -102,6 +104,7 @@ def plan_volumes(
             allow_shear=allow_shear,
             check_instance_numbers=check_instance_numbers,
             allow_lossy=allow_lossy,
+            jobs=jobs,
         )
         if plans:
             _check_same_grid(plans[0], plan, number, split, atol)
