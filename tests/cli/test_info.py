@@ -167,3 +167,21 @@ def test_info_says_lossy_from_the_header_read_once(tmp_path: Path, run: Runner) 
     result = run("info", tmp_path / "lossy")
     assert result.code == 0, result.err
     assert "lossy: yes: Lossy Image Compression (0028,2110) is 01" in result.out
+
+
+def test_find_series_reports_each_file_it_reads_to_progress(
+    two_series_and_a_localizer: Path,
+) -> None:
+    from dicomnp import find_series
+
+    seen: list[str] = []
+
+    def progress(names: Any) -> Any:
+        for name in names:
+            seen.append(name)
+            yield name
+
+    catalog = find_series(two_series_and_a_localizer, progress=progress)
+    assert sum(len(stack.headers) for series in catalog for stack in series.stacks) == 10
+    assert len(seen) == 11  # the 10 images and the file that is not DICOM
+    assert sorted(seen) == seen

@@ -118,11 +118,13 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def catalog_of(path: Path) -> SeriesCatalog:
+def catalog_of(
+    path: Path, progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None
+) -> SeriesCatalog:
     """The series under a folder or listed by a DICOMDIR, or in one file (an enhanced image
-    may hold several stacks)."""
+    may hold several stacks); ``progress`` wraps the files as they are read."""
     if path.is_dir() or is_dicomdir(path):
-        return find_series(path)
+        return find_series(path, progress=progress)
     headers = read_headers(os.fspath(path))
     series = split_series(headers[0].series_instance_uid, headers)
     return SeriesCatalog(folder=os.fspath(path), series=(series,), skipped=())

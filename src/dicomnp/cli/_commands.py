@@ -46,8 +46,8 @@ __all__ = ["run_convert", "run_info"]
 _AXES = ["slice", "row", "column", "sample"]
 
 
-def _catalog(path: Path) -> SeriesCatalog:
-    catalog = catalog_of(path)
+def _catalog(path: Path, args: argparse.Namespace) -> SeriesCatalog:
+    catalog = catalog_of(path, progress_bar(args.quiet, "reading headers", unit="file"))
     if not len(catalog):
         raise DicomNumpyError(f"no DICOM images found under {path}", path=None)
     return catalog
@@ -80,7 +80,7 @@ def _unreadable(catalog: SeriesCatalog, args: argparse.Namespace) -> int:
 def run_info(args: argparse.Namespace) -> int:
     """``dicomnp info PATH``: list the series and stacks, decoding no pixels."""
     path = existing_path(args.path)
-    catalog = _catalog(path)
+    catalog = _catalog(path, args)
     infos = describe_stacks(
         catalog,
         allow_shear=args.allow_shear,
@@ -190,7 +190,7 @@ def run_convert(args: argparse.Namespace) -> int:
         raise OutputError(
             'NIfTI output needs nibabel: pip install "dicomnp[nifti]"', missing_package=True
         )
-    catalog = _catalog(path)
+    catalog = _catalog(path, args)
     refused = _unreadable(catalog, args)
     if refused:
         return refused

@@ -103,7 +103,7 @@ def exit_code_of(exc: BaseException) -> int:
     return EXIT_DATA
 
 
-def progress_bar(quiet: bool, description: str) -> Any:
+def progress_bar(quiet: bool, description: str, unit: str = "stack") -> Any:
     """A function wrapping an iterable in a tqdm bar on a terminal; None otherwise.
 
     Silent when ``quiet``, when standard error is not a terminal, or when tqdm
@@ -116,9 +116,7 @@ def progress_bar(quiet: bool, description: str) -> Any:
     from tqdm import tqdm
 
     def wrap(items: Iterable[Any]) -> Iterable[Any]:
-        bar: Iterable[Any] = tqdm(
-            items, desc=description, unit="stack", leave=False, file=sys.stderr
-        )
+        bar: Iterable[Any] = tqdm(items, desc=description, unit=unit, leave=False, file=sys.stderr)
         return bar
 
     return wrap

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -359,7 +359,11 @@ def _sop_class_in(head: bytes) -> str | None:
     return None
 
 
-def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
+def find_series(
+    folder: str | os.PathLike[str],
+    *,
+    progress: Callable[[Iterable[str]], Iterable[str]] | None = None,
+) -> SeriesCatalog:
     """Group the DICOM images under ``folder`` into series and stacks, reading headers only.
 
     Parameters
@@ -370,6 +374,9 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
         image, but each file it lists that the folder does not hold is
         listed in ``skipped``. Or a DICOMDIR file: the files it lists are
         read. Or one DICOM file. Or a folder URL (fsspec, extra ``cloud``).
+    progress : callable, optional
+        Wraps the iterable of file names as they are read, e.g. ``tqdm.tqdm``
+        for a progress bar.
 
     Returns
     -------
@@ -400,7 +407,8 @@ def find_series(folder: str | os.PathLike[str]) -> SeriesCatalog:
     skipped: list[tuple[str, str]] = []
     unreadable: list[tuple[str, str]] = []
     by_series: dict[str, list[SliceHeader]] = {}
-    for path in _files_of(folder, skipped):
+    paths: Iterable[str] = _files_of(folder, skipped)
+    for path in progress(paths) if progress is not None else paths:
         headers = try_read_headers(path, skipped, unreadable=unreadable)
         for header in headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
