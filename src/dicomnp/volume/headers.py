@@ -269,7 +269,12 @@ def _private_value(dataset: Attributes, tag: int) -> Any:
 
 
 def base_header(
-    dataset: Attributes, info: PixelInfo, name: str, source: SourceLike, syntax_uid: str
+    dataset: Attributes,
+    info: PixelInfo,
+    name: str,
+    source: SourceLike,
+    syntax_uid: str,
+    lossy: LossyAssessment | None = None,
 ) -> SliceHeader:
     """The header of an image read from the top level of its data set (frame 0)."""
     meta = getattr(dataset, "file_meta", None)
@@ -321,6 +326,7 @@ def base_header(
         manufacturer=text_of(dataset, "Manufacturer", name) or "",
         repetition_time=float_of(dataset, "RepetitionTime", name),
         gradient=floats_of(dataset, "DiffusionGradientOrientation", 3, name),
+        lossy=lossy,
     )
 
 

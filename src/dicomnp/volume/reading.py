@@ -11,8 +11,6 @@ Both modules are used from here, so neither imports the other.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .._attributes import as_dataset
 from .._source import SourceLike, open_source
 from ..decode import PixelInfo
@@ -64,11 +62,9 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
     with open_source(source) as opened:
         dataset = opened.dataset
         info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
-        base = replace(
-            vendor_values(
-                base_header(dataset, info, opened.name, source, opened.syntax.uid), dataset
-            ),
-            lossy=assess_lossy(dataset, opened.syntax),
+        lossy = assess_lossy(dataset, opened.syntax)
+        base = vendor_values(
+            base_header(dataset, info, opened.name, source, opened.syntax.uid, lossy), dataset
         )
         parsed = ParsedSource(
             name=opened.name,
