@@ -185,3 +185,15 @@ def test_find_series_reports_each_file_it_reads_to_progress(
     assert sum(len(stack.headers) for series in catalog for stack in series.stacks) == 10
     assert len(seen) == 11  # the 10 images and the file that is not DICOM
     assert sorted(seen) == seen
+
+
+def test_info_checks_the_geometry_of_a_lossy_stack(tmp_path: Path, run: Runner) -> None:
+    datasets = geometry_series(5, 8, 8)
+    for ds in datasets:
+        ds.LossyImageCompression = "01"
+    write(tmp_path / "lossy", datasets[:2] + datasets[3:])  # a slice missing
+    result = run("info", tmp_path / "lossy", "--json")
+    assert result.code == 0, result.err
+    (stack,) = json.loads(result.out)["stacks"]
+    assert stack["geometry"]["error"] == "MissingSliceError"
+    assert stack["lossy"].startswith("yes")

@@ -119,3 +119,14 @@ def test_reprs_stay_short_however_many_files(tmp_path: Path, slices: int) -> Non
     assert f"array=<({slices}, 4, 4, 1) uint16>" in shown["volume"]
     if slices == 60:
         assert "files=<60 items>" in shown["header"]
+
+
+def test_a_damaged_dicomdir_in_a_folder_is_skipped_and_the_folder_read(tmp_path: Path) -> None:
+    file_set(tmp_path, (4,))
+    index = tmp_path / "DICOMDIR"
+    index.write_bytes(index.read_bytes()[:400])
+    catalog = dicomnp.find_series(tmp_path)
+    assert catalog[0].stacks[0].describe().startswith("4 slice(s) of 8x8")
+    assert [Path(name).name for name, _ in catalog.skipped] == ["DICOMDIR"]
+    with pytest.raises(dicomnp.NotDicomError, match="DICOMDIR"):
+        dicomnp.find_series(index)  # given itself, the index must be read

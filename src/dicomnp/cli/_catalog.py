@@ -223,12 +223,12 @@ def describe_stacks(
         dropped = 0
         try:
             if stack.volumes > 1:
-                planned = plan_volumes(stack, allow_shear=allow_shear, jobs=False)
+                planned = plan_volumes(stack, allow_shear=allow_shear, allow_lossy=True, jobs=False)
                 plan = planned.plans[0]
                 volumes, volumes_by = len(planned.plans), planned.split.words
                 dropped = len(planned.split.dropped) + sum(len(p.dropped) for p in planned.plans)
             else:
-                plan = plan_series(stack, allow_shear=allow_shear, jobs=False)
+                plan = plan_series(stack, allow_shear=allow_shear, allow_lossy=True, jobs=False)
                 dropped = len(plan.dropped)
         except DicomNumpyError as exc:
             problem = exc

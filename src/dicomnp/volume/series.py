@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pydicom.uid
 
-from .._remote import is_url, url_files
+from .._remote import is_url, open_url, url_files
 from .._source import SourceLike
 from ..errors import (
     DicomNumpyError,
@@ -333,7 +333,7 @@ def _declares_image(source: SourceLike) -> bool:
     if not isinstance(source, (str, os.PathLike)):
         return True
     try:
-        with open(source, "rb") as handle:
+        with open_url(source) if is_url(source) else open(source, "rb") as handle:
             head = handle.read(_SOP_CLASS_HEAD)
     except OSError:
         return True
@@ -428,7 +428,14 @@ def _files_of(folder: str | os.PathLike[str], skipped: list[tuple[str, str]]) ->
         raise SourceNotFoundError("no such folder or file", path=os.fspath(folder))
     index = folder if os.path.isfile(folder) else os.path.join(folder, "DICOMDIR")
     if is_dicomdir(index):
-        present, absent = indexed_files(index)
+        try:
+            present, absent = indexed_files(index)
+        except NotDicomError as exc:
+            if os.path.isfile(folder):
+                raise
+            # inside a folder the index only names absent files: the walk reads the rest
+            skipped.append((os.fspath(index), f"{type(exc).__name__}: {exc.detail}"))
+            present, absent = [], []
         skipped.extend((path, "listed in the DICOMDIR but absent") for path in absent)
         if os.path.isfile(folder):
             yield from present

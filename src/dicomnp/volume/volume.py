@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union, cast
 
@@ -75,8 +75,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SeriesSource = Union[str, "os.PathLike[str]", Stack, Sequence[SourceLike], SourceLike]
-"""A folder, a :class:`Stack` from :func:`find_series`, one image, or a sequence of images."""
+SeriesSource = Union[str, "os.PathLike[str]", Stack, Iterable[SourceLike], SourceLike]
+"""A folder, a :class:`Stack` from :func:`find_series`, one image, or images (any iterable)."""
 
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -450,6 +450,8 @@ def combine_series(
         display_bits=display_bits,
     )
     workers = check_workers(workers)
+    if isinstance(sources, Iterator) and not hasattr(sources, "read"):
+        sources = list(cast("Iterator[SourceLike]", sources))  # read once: the pool looks first
     pool = _start_pool_early(sources, workers)
     try:
         return _combine(
