@@ -48,7 +48,14 @@ from ._writer import (
 from .dask_io import combine_series_dask, require
 from .errors import InvalidOptionError
 from .normalize import PaddingLike, RenderOptions, ValuesLike, VoiLike
-from .volume import Stack, VolumeHeader, combine_series, find_series
+from .volume import (
+    Stack,
+    Volume4DHeader,
+    VolumeHeader,
+    combine_series,
+    combine_volumes,
+    find_series,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -269,14 +276,16 @@ def _document(
     shape: tuple[int, ...],
     dtype: np.dtype[Any],
     affine: NDArray[np.float64],
-    header: VolumeHeader,
+    header: VolumeHeader | Volume4DHeader,
 ) -> dict[str, Any]:
     lengths = np.linalg.norm(affine[:3, :3], axis=0)
+    axes = ["slice", "row", "column", "sample"]
     return {
         "name": job.name,
         "format": job.output.value,
         "array": outputs[0].name,
         "mask": outputs[1].name if len(outputs) > 1 else None,
+        "axes": ["volume", *axes] if len(shape) == 5 else axes,
         "shape": list(shape),
         "dtype": dtype.str,
         "affine": affine.tolist(),
@@ -318,15 +327,18 @@ def convert_stack(job: StackJob) -> StackResult:
     """Convert one stack to NPY in this process; a failure becomes a failed result.
 
     The stack is combined by :func:`dicomnp.combine_series` (in this
-    process: ``workers=1``), so the array is exactly what it returns. The
+    process: ``workers=1``), so the array is exactly what it returns; a stack
+    of several volumes (:attr:`Stack.volumes`) by :func:`dicomnp.combine_volumes`,
+    into one ``(volumes, slices, rows, columns, samples)`` array. The
     array, mask and JSON header are written as ``dicomnp convert`` writes
     them: under temporary names, renamed into place together when all are
     complete, the JSON header last.
     """
     started = time.perf_counter()
     options = job.options
+    combine = combine_volumes if job.stack.volumes > 1 else combine_series
     try:
-        volume = combine_series(
+        volume = combine(
             job.stack,
             workers=1,
             values=options.values,

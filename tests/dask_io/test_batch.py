@@ -135,3 +135,22 @@ def test_benchmark_workload_converts_in_one_process(tmp_path: Path) -> None:
     assert len(list(folder.glob("*/*.dcm"))) == SMOKE.batch_series * SMOKE.batch_slices
     measured = measure("batch", "dicomnp", folder)
     assert measured["output_bytes"] == SMOKE.batch_series * SMOKE.batch_slices * 64 * 64 * 2
+
+
+def test_a_stack_of_several_volumes_is_written_as_one_4d_array(tmp_path: Path) -> None:
+    from support.mr_build import classic_volumes
+
+    folder = tmp_path / "fmri"
+    folder.mkdir()
+    per_volume = [{"TemporalPositionIdentifier": number + 1} for number in range(3)]
+    for k, ds in enumerate(classic_volumes(3, 4, per_volume=per_volume)):
+        ds.save_as(folder / f"{k:02d}.dcm", enforce_file_format=True)
+    report = convert_tree(folder, tmp_path / "out")
+    assert report.ok, report.summary()
+    (written,) = sorted((tmp_path / "out").glob("*.npy"))
+    expected = dicomnp.combine_volumes(folder).array
+    array = np.load(written)
+    assert array.shape == expected.shape == (3, 4, *expected.shape[2:])
+    np.testing.assert_array_equal(array, expected)
+    document = json.loads(written.with_suffix(".json").read_text())
+    assert document["axes"] == ["volume", "slice", "row", "column", "sample"]
