@@ -102,6 +102,25 @@ def test_a_failure_renaming_the_header_removes_the_array_again(
     assert _names(tmp_path) == []
 
 
+def test_a_failure_while_replacing_with_force_puts_the_old_output_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "ct.npy"
+    write(_converted(), target, "npy")
+    old = {name: (tmp_path / name).read_bytes() for name in _names(tmp_path)}
+    replace = os.replace
+
+    def header_fails(source: Path, destination: Path) -> None:
+        if Path(destination).name == "ct.json" and Path(source).name.endswith(".part"):
+            raise PermissionError(13, "Permission denied", os.fspath(destination))
+        replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", header_fails)
+    with pytest.raises(PermissionError):
+        write(_converted(), target, "npy", force=True)
+    assert {name: (tmp_path / name).read_bytes() for name in _names(tmp_path)} == old
+
+
 def test_an_existing_header_is_refused_before_the_array_is_written(tmp_path: Path) -> None:
     (tmp_path / "ct.json").write_text("{}")
     with pytest.raises(OutputError, match=r"ct\.json exists; pass --force"):

@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -343,6 +344,16 @@ def _temporary(target: Path, folder: bool) -> Path:
         return path
 
 
+def _aside(target: Path) -> Path:
+    """A new empty file (or folder) beside ``target`` to move its previous content to."""
+    prefix, folder = f".{target.name}.", os.fspath(target.parent)
+    if target.is_dir():
+        return Path(tempfile.mkdtemp(suffix=".old", prefix=prefix, dir=folder))
+    descriptor, name = tempfile.mkstemp(suffix=".old", prefix=prefix, dir=folder)
+    os.close(descriptor)
+    return Path(name)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -361,7 +372,8 @@ def replacing(
     renamed to their targets in order (put a header that marks the output as
     complete last); when it fails, they are removed and no target is
     touched. If a rename fails, the targets already renamed are removed
-    again, so the outputs appear all together or not at all.
+    again and the files they replaced (``force``) are put back, so the
+    outputs appear all together or not at all.
 
     Parameters
     ----------
@@ -372,8 +384,7 @@ def replacing(
         error, checked before the block and again before renaming.
     folders : collection of pathlib.Path, optional
         Those of ``targets`` that are folders (a Zarr store): their
-        temporary is an empty folder, and an existing target folder is
-        removed before the rename.
+        temporary is an empty folder.
 
     Yields
     ------
@@ -405,6 +416,7 @@ def replacing(
             raise OutputError(f"{target.parent} is not an existing folder")
     temporaries: list[Path] = []
     placed: list[Path] = []
+    saved: list[tuple[Path, Path]] = []  # (target, its previous content moved aside)
     try:
         for target in targets:
             temporaries.append(_temporary(target, folder=target in folders))
@@ -414,19 +426,23 @@ def replacing(
                 if target.exists():
                     raise _exists_error(target)
         for temporary, target in zip(temporaries, targets, strict=True):
-            if target in folders and target.exists():
-                _remove(target)  # a folder cannot be replaced by a rename
+            if target.exists():  # with force: kept aside until every output is in place
+                aside = _aside(target)
+                os.replace(target, aside)
+                saved.append((target, aside))
             os.replace(temporary, target)
             placed.append(target)
     except BaseException as exc:
         for target in placed:
             _remove(target)
+        for target, aside in saved:  # what was there before comes back
+            os.replace(aside, target)
         if isinstance(exc, OSError):
             raise _write_error(exc, targets, temporaries) from exc
         raise
     finally:
-        for temporary in temporaries:
-            _remove(temporary)
+        for path in [*temporaries, *(aside for _, aside in saved)]:
+            _remove(path)
 
 
 def _write_error(error: OSError, targets: Sequence[Path], temporaries: Sequence[Path]) -> OSError:
