@@ -279,3 +279,15 @@ def test_jpeg_cut_at_a_restart_marker_is_refused(
     )
     with pytest.raises(dicomnp.CorruptPixelDataError, match="restart markers"):
         decode_pixels(cut)
+
+
+@pytest.mark.parametrize("kind", ["JPEG-LS", "lossless, libjpeg-turbo"])
+def test_a_frame_header_without_rows_is_refused_before_any_decoder(kind: str) -> None:
+    """A number of lines left to a DNL marker: libjpeg's header reading loops on some."""
+    codestream, syntax, bits = _encoded(kind)
+    marker = codestream.find(b"\xff\xf7" if kind == "JPEG-LS" else b"\xff\xc3")
+    rows_at = marker + 5  # marker, length (2), precision (1), then the number of lines
+    no_rows = codestream[:rows_at] + b"\x00\x00" + codestream[rows_at + 2 :]
+    broken = file_of(no_rows, syntax, rows=64, columns=48, bits=bits)
+    with pytest.raises(dicomnp.CorruptPixelDataError, match="no rows"):
+        decode_pixels(broken)

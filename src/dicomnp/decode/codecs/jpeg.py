@@ -129,8 +129,14 @@ def decode_into(
     check_end_marker(source, context, "JPEG codestream")
     header = parse_jpeg_header(source)
     _check_codestream(header, context)
+    if header.sof is not None and not (header.rows and header.columns):
+        # Its size cannot be checked before decoding, and libjpeg loops on some of these.
+        raise context.corrupt(
+            f"the JPEG frame header declares {header.rows}x{header.columns} samples: no rows "
+            "(a number of lines given later, by a DNL marker) or no columns"
+        )
     failure: Exception | None = None
-    if header.sof is not None and header.rows:
+    if header.sof is not None:
         context.check_shape(
             (header.rows, header.columns, len(header.component_ids)), info, "JPEG codestream"
         )
