@@ -128,6 +128,11 @@ class HeadAttributes:
         return self._file_meta
 
     @property
+    def implicit_vr(self) -> bool:
+        """Whether the data set is encoded in implicit VR (the walker checked that it is)."""
+        return self._located.syntax.implicit_vr
+
+    @property
     def dataset(self) -> Dataset:
         """The header read by pydicom (built on first use)."""
         if self._parent is not None:

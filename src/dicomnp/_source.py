@@ -20,11 +20,12 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, Union, cast
 
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
-from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
+from ._head import HeadTooShort, Located, explicit_layout, locate_elements
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
     CorruptPixelDataError,
@@ -408,10 +409,31 @@ def _walk(fp: BinaryIO, head: bytes, whole: bool) -> tuple[Located | None, bytes
         return None, head, len(rest) < more
 
 
+def _read_implicitly(dataset: Attributes, syntax: TransferSyntax) -> bool:
+    """Whether the data set was read in implicit VR, whatever its transfer syntax says.
+
+    pydicom reads a data set in the encoding its first element shows, and
+    reads the pixel element in that encoding too. Its Dataset records the
+    encoding on each element it has not converted yet (an element of group
+    0000, the command set, is always implicit); one with none is taken to be
+    encoded as its transfer syntax says.
+    """
+    if isinstance(dataset, HeadAttributes):
+        return dataset.implicit_vr
+    assert isinstance(dataset, Dataset)
+    tags = dataset.keys()  # get_item gives an element not converted yet as it was read
+    for tag in tags:
+        element: object = dataset.get_item(tag)
+        if tag >> 16 != 0 and isinstance(element, RawDataElement):
+            return bool(element.is_implicit_VR)
+    return syntax.implicit_vr
+
+
 def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource:
     dataset = _read_header_buffered(fp, name) if buffered else _read_header(fp, name)
-    _check_readable(dataset, name)
     syntax = _syntax_of(dataset, name)
+    implicit = _read_implicitly(dataset, syntax)  # before any value is converted
+    _check_readable(dataset, name)
     if syntax.deflated_dataset:
         # Offsets in a deflated data set do not map onto the file: read it whole.
         fp.seek(0)
@@ -422,14 +444,19 @@ def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource
         return _from_dataset(full, name, syntax)
     position = fp.tell()
     reader = FileReader(fp)
-    pixel = _parse_pixel_element(reader, position, syntax, name)
+    pixel = _parse_pixel_element(reader, position, syntax, implicit, name)
     return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
 
 
 def _parse_pixel_element(
-    reader: ByteReader, position: int, syntax: TransferSyntax, name: str
+    reader: ByteReader, position: int, syntax: TransferSyntax, implicit: bool, name: str
 ) -> PixelElement:
-    """Read the header of the pixel element that starts at ``position``."""
+    """Read the header of the pixel element that starts at ``position``.
+
+    ``implicit`` is the encoding the data set was read in. In explicit VR the
+    header is read by the rule of :func:`~dicomnp._head.explicit_layout`,
+    pydicom's, so that the value starts where pydicom would start it.
+    """
     head = reader.read(position, 12)
     if len(head) < 8:
         raise NoPixelDataError("the data set has no pixel data element", path=name)
@@ -439,15 +466,20 @@ def _parse_pixel_element(
     if tag not in PIXEL_TAGS:
         raise NoPixelDataError("the data set has no pixel data element", path=name)
     vr_bytes = head[4:6]
-    if vr_bytes in LONG_VRS:
+    layout = "implicit" if implicit else explicit_layout(vr_bytes)
+    if layout == "unknown":
+        raise CorruptPixelDataError(
+            f"the pixel element has an unknown VR {vr_bytes!r}", path=name, tag=tag
+        )
+    if layout == "long":
         if len(head) < 12:
             raise CorruptPixelDataError("the pixel element header is cut short", path=name, tag=tag)
         (length,) = struct.unpack(order + "L", head[8:12])
         header_size, vr = 12, vr_bytes.decode()
-    elif vr_bytes in SHORT_VRS:
+    elif layout == "short":
         (length,) = struct.unpack(order + "H", head[6:8])
         header_size, vr = 8, vr_bytes.decode()
-    else:  # implicit VR, whatever the transfer syntax claims
+    else:  # implicit VR: the data set's encoding, or one element written so in explicit VR
         (length,) = struct.unpack(order + "L", head[4:8])
         header_size, vr = 8, ("OB" if length == UNDEFINED_LENGTH else "OW")
         if tag != PIXEL_DATA:
@@ -517,8 +549,14 @@ def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = N
             "the data set holds more than one pixel data element", path=name, tag=present[1]
         )
     tag = present[0]
-    element = dataset[tag]
-    value = element.value
+    try:
+        element = dataset[tag]
+        value = element.value
+        vr = str(element.VR)
+    except UNREADABLE as exc:  # pydicom converts on access: e.g. an unknown VR
+        raise CorruptPixelDataError(
+            f"the pixel element cannot be read: {exc}", path=name, tag=tag
+        ) from exc
     if value is None:
         value = b""
     if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -528,7 +566,7 @@ def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = N
     encapsulated = syntax.encapsulated
     pixel = PixelElement(
         tag=tag,
-        vr=str(element.VR),
+        vr=vr,
         value_offset=0,
         length=None if encapsulated else len(value),
         available=len(value),
