@@ -23,6 +23,7 @@ import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import data_element_generator
 
 from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
 from ._head import HeadTooShort, Located, explicit_layout, locate_elements
@@ -52,6 +53,8 @@ PIXEL_DATA = 0x7FE00010
 FLOAT_PIXEL_DATA = 0x7FE00008
 DOUBLE_FLOAT_PIXEL_DATA = 0x7FE00009
 PIXEL_TAGS = (PIXEL_DATA, FLOAT_PIXEL_DATA, DOUBLE_FLOAT_PIXEL_DATA)
+PIXEL_TAGS_START = FLOAT_PIXEL_DATA
+"""The lowest pixel element tag: every element of the header comes before it."""
 _PIXEL_KEYWORDS = {
     PIXEL_DATA: "PixelData",
     FLOAT_PIXEL_DATA: "FloatPixelData",
@@ -489,27 +492,111 @@ def _parse_pixel_element(
     if length == UNDEFINED_LENGTH:
         defined: int | None = None
         available = remaining
+        end = _encapsulated_end(reader, value_offset, order)
     else:
         defined = length
         available = min(length, remaining)
-        _refuse_second_pixel_element(reader, value_offset + length, order, tag, name)
+        end = value_offset + length
+    if end is not None:
+        _refuse_elements_after(reader, end, order, implicit, tag, name)
     return PixelElement(
         tag=tag, vr=vr, value_offset=value_offset, length=defined, available=available
     )
 
 
-def _refuse_second_pixel_element(
-    reader: ByteReader, position: int, order: str, tag: int, name: str
+class _ReaderFile:
+    """A file object over a :class:`ByteReader`, from ``start``, for pydicom's element reader."""
+
+    def __init__(self, reader: ByteReader, start: int) -> None:
+        self._reader = reader
+        self._position = start
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(0, self._reader.size - self._position)
+        data = self._reader.read(self._position, left if size < 0 else min(size, left))
+        self._position += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._reader.size}
+        self._position = max(0, base[whence] + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+
+_ITEM_BYTES = {"<": b"\xfe\xff\x00\xe0", ">": b"\xff\xfe\xe0\x00"}
+_DELIMITER_BYTES = {"<": b"\xfe\xff\xdd\xe0", ">": b"\xff\xfe\xe0\xdd"}
+_TRAILING_DEFER = 256
+"""Values after the pixel element longer than this are skipped, not read, when checked."""
+
+
+def _encapsulated_end(reader: ByteReader, position: int, order: str) -> int | None:
+    """Where an encapsulated value ends, its items walked as pydicom walks them; None if not."""
+    while True:
+        head = reader.read(position, 8)
+        if len(head) < 8:
+            return None
+        if head[:4] == _DELIMITER_BYTES[order]:
+            return position + 8
+        if head[:4] != _ITEM_BYTES[order]:
+            return None  # pydicom searches for a delimiter instead; the decoder refuses
+        (length,) = struct.unpack(order + "L", head[4:])
+        if length == UNDEFINED_LENGTH:
+            return None
+        position += 8 + length
+
+
+def _refuse_elements_after(
+    reader: ByteReader, position: int, order: str, implicit: bool, tag: int, name: str
 ) -> None:
-    """Refuse a data set that holds more than one of the three pixel elements."""
-    head = reader.read(position, 4)
-    if len(head) == 4:
-        group, element = struct.unpack(order + "HH", head)
-        following = group << 16 | element
-        if following in PIXEL_TAGS and following != tag:
-            raise InvalidPixelMetadataError(
-                "the data set holds more than one pixel data element", path=name, tag=following
-            )
+    """Refuse a pixel element followed by an element that belongs before it.
+
+    pydicom reads the elements after the pixel element too, into the same
+    Dataset: a second pixel element, or an attribute of the header repeated
+    or out of order, would change what the file means (pydicom keeps the
+    last of two). Elements after the pixel element are read here as pydicom
+    reads them, and any whose tag is not above the pixel elements' is
+    refused. What pydicom cannot read after the pixel element it leaves out,
+    and so is it here.
+
+    Raises
+    ------
+    InvalidPixelMetadataError
+        An element after the pixel element is a pixel element or belongs
+        before it.
+    """
+    if reader.size - position < 8:
+        return
+    elements = data_element_generator(
+        cast(BinaryIO, _ReaderFile(reader, position)),
+        implicit,
+        order == "<",
+        defer_size=_TRAILING_DEFER,
+    )
+    try:
+        for element in elements:
+            following = int(element.tag)
+            if following in PIXEL_TAGS:
+                raise InvalidPixelMetadataError(
+                    "the data set holds more than one pixel data element", path=name, tag=following
+                )
+            if following < PIXEL_TAGS_START:
+                raise InvalidPixelMetadataError(
+                    f"the element {_tag_text(following)} follows the pixel data element "
+                    f"{_tag_text(tag)}: the header is out of order",
+                    path=name,
+                    tag=following,
+                )
+    except DicomNumpyError:
+        raise
+    except Exception:  # pydicom stops reading where it cannot, and so does this check
+        return
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def _syntax_of(dataset: Attributes, name: str) -> TransferSyntax:

@@ -19,53 +19,11 @@ from pydicom.uid import ImplicitVRLittleEndian
 import dicomnp
 from dicomnp import _source
 from dicomnp._attributes import HeadAttributes
-from dicomnp.errors import CorruptPixelDataError
+from dicomnp.errors import CorruptPixelDataError, InvalidPixelMetadataError
 from support.build import image_dataset, to_bytes
+from support.hostile import PIXEL_HEADER, delimiter_spelling_a_long_vr
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-_PIXEL_HEADER = b"\xe0\x7f\x10\x00"
-
-
-def _ct_without_intercept() -> bytes:
-    pixels = np.arange(4, dtype=np.int16) * 1000
-    ds = image_dataset(
-        pixels.tobytes(), rows=2, columns=2, bits_allocated=16, pixel_representation=1
-    )
-    ds.Modality = "CT"
-    ds.RescaleSlope = "1"
-    return to_bytes(ds)
-
-
-def _element(group: int, number: int, vr: bytes, value: bytes, *, long: bool = False) -> bytes:
-    if long:
-        return struct.pack("<HH2sHL", group, number, vr, 0, len(value)) + value
-    return struct.pack("<HH2sH", group, number, vr, len(value)) + value
-
-
-def delimiter_spelling_a_long_vr() -> bytes:
-    """An explicit VR file whose Item Delimitation Item's length field reads ``OB\\0\\0``.
-
-    pydicom reads that delimiter as a 12-byte element; read as 8 bytes, the
-    rest of the header parts by 4 bytes: an element pydicom skips inside a
-    private value becomes Rescale Intercept 0, hiding pydicom's -1024.
-    """
-    data = _ct_without_intercept()
-    at = data.rindex(_PIXEL_HEADER)
-    sequence = struct.pack("<HH2sHL", 0x0008, 0x1140, b"SQ", 0, 0xFFFFFFFF)
-    sequence += struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF)
-    sequence += struct.pack("<HH2sH", 0xFFFE, 0xE00D, b"OB", 0)  # pydicom: 4 more bytes
-    sequence += b"\xfe\xff\xdd\xe0" * 2  # a sequence delimiter 8 or 12 bytes on
-    # From here the 8-byte reading is 4 bytes ahead of pydicom's.
-    hidden = _element(0x0028, 0x1052, b"DS", b"-1024 ")  # pydicom's Rescale Intercept
-    decoy = _element(0x0028, 0x1052, b"DS", b"0")  # the other reading's
-    # 8-byte reading: (0029,1010) OB of length 0x424F ("OB\0\0") over pydicom's elements.
-    # pydicom: the same bytes from 4 on are (424F,0000) OB of length 0.
-    shared = struct.pack("<HH2sHL", 0x0029, 0x1010, b"OB", 0, 0x424F) + b"\0" * 4
-    cover = 0x424F - 4 - len(hidden) - 12 + len(decoy)  # pydicom's value over the decoy
-    tail = hidden + struct.pack("<HH2sHL", 0x0029, 0x1020, b"OB", 0, cover)
-    tail += b"\0" * (0x424F - 4 - len(tail)) + decoy
-    return data[:at] + sequence + b"\0" * 4 + shared[4:] + tail + data[at:]
 
 
 def test_a_delimiter_whose_length_spells_a_long_vr_is_read_as_pydicom_reads_it() -> None:
@@ -86,7 +44,7 @@ def _explicit_with_pixel_vr(vr: bytes) -> tuple[bytes, np.ndarray]:
     data = bytearray(
         to_bytes(image_dataset(pixels.tobytes(), rows=8, columns=8, bits_allocated=16))
     )
-    at = data.rindex(_PIXEL_HEADER + b"OW")
+    at = data.rindex(PIXEL_HEADER + b"OW")
     data[at + 4 : at + 6] = vr
     return bytes(data), pixels
 
@@ -123,3 +81,32 @@ def test_implicit_vr_pixel_data_whose_length_spells_a_vr_is_read(
     # walked in memory; read by pydicom from a file object; read by pydicom without preamble
     for source in (data, io.BytesIO(data), data[132:]):
         np.testing.assert_array_equal(dicomnp.read(source).array[..., 0], pixels)
+
+
+def _after_pixel_data(element: bytes) -> bytes:
+    data = to_bytes(image_dataset(bytes(range(16)), rows=4, columns=4, bits_allocated=8))
+    return data + element
+
+
+@pytest.mark.parametrize(
+    ("element", "message"),
+    [
+        (b"\xe0\x7f\x10\x00OB\0\0\x10\0\0\0" + bytes(16), "more than one pixel data element"),
+        (b"\x28\x00\x52\x10DS\x06\x00-1024 ", r"\(0028,1052\) follows the pixel data"),
+        (b"\xfc\xff\xfc\xffOB\0\0\x04\0\0\0" + bytes(4) + b"\x28\x00\x52\x10DS\x02\x000 ", "1052"),
+    ],
+)
+def test_an_element_after_pixel_data_that_pydicom_would_read_over_the_header_is_refused(
+    element: bytes, message: str
+) -> None:
+    data = _after_pixel_data(element)
+    with pytest.raises(InvalidPixelMetadataError, match=message):
+        dicomnp.read(data)
+    with pytest.raises(InvalidPixelMetadataError, match=message):
+        dicomnp.read(io.BytesIO(data))
+
+
+def test_elements_after_pixel_data_that_belong_there_are_accepted() -> None:
+    padding = b"\xfc\xff\xfc\xffOB\0\0\x08\0\0\0" + bytes(8)
+    data = _after_pixel_data(padding)
+    np.testing.assert_array_equal(dicomnp.read(data).array.reshape(-1), np.arange(16))
