@@ -21,11 +21,12 @@ from typing import BinaryIO, Protocol, Union, cast
 
 import pydicom
 from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import data_element_generator
 
 from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
+from ._deflated import InflatingReader, deflated_start, read_deflated_header
 from ._head import HeadTooShort, Located, explicit_layout, locate_elements
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
@@ -433,32 +434,49 @@ def _read_implicitly(dataset: Attributes, syntax: TransferSyntax) -> bool:
 
 
 def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource:
+    deflated = deflated_start(fp)
+    if deflated is not None:
+        return _from_deflated(fp, *deflated, name)
     dataset = _read_header_buffered(fp, name) if buffered else _read_header(fp, name)
     syntax = _syntax_of(dataset, name)
     implicit = _read_implicitly(dataset, syntax)  # before any value is converted
     _check_readable(dataset, name)
-    if syntax.deflated_dataset:
-        # Offsets in a deflated data set do not map onto the file: read it whole.
-        fp.seek(0)
-        try:
-            full = pydicom.dcmread(fp, force=True)
-        except Exception as exc:
-            raise NotDicomError(f"cannot inflate the data set: {exc}", path=name) from exc
-        return _from_dataset(full, name, syntax)
     position = fp.tell()
     reader = FileReader(fp)
     pixel = _parse_pixel_element(reader, position, syntax, implicit, name)
     return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
 
 
+def _from_deflated(fp: BinaryIO, meta: FileMetaDataset, start: int, name: str) -> OpenSource:
+    """Open a deflated data set: its header inflated now, its pixel data when read.
+
+    Offsets of the pixel element are in the inflated data set. Elements
+    after the pixel data are not read (that would inflate all of it).
+    """
+    reader = InflatingReader(fp, start, name)
+    dataset, position = read_deflated_header(reader, meta, name)
+    syntax = _syntax_of(dataset, name)
+    _check_readable(dataset, name)
+    implicit = _read_implicitly(dataset, syntax)
+    pixel = _parse_pixel_element(reader, position, syntax, implicit, name, after=False)
+    return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
+
+
 def _parse_pixel_element(
-    reader: ByteReader, position: int, syntax: TransferSyntax, implicit: bool, name: str
+    reader: ByteReader,
+    position: int,
+    syntax: TransferSyntax,
+    implicit: bool,
+    name: str,
+    *,
+    after: bool = True,
 ) -> PixelElement:
     """Read the header of the pixel element that starts at ``position``.
 
     ``implicit`` is the encoding the data set was read in. In explicit VR the
     header is read by the rule of :func:`~dicomnp._head.explicit_layout`,
-    pydicom's, so that the value starts where pydicom would start it.
+    pydicom's, so that the value starts where pydicom would start it. With
+    ``after``, the elements after the pixel element are checked too.
     """
     head = reader.read(position, 12)
     if len(head) < 8:
@@ -497,7 +515,7 @@ def _parse_pixel_element(
         defined = length
         available = min(length, remaining)
         end = value_offset + length
-    if end is not None:
+    if after and end is not None:
         _refuse_elements_after(reader, end, order, implicit, tag, name)
     return PixelElement(
         tag=tag, vr=vr, value_offset=value_offset, length=defined, available=available

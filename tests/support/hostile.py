@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import struct
+import zlib
 
 import numpy as np
+from pydicom.uid import UID
 
 from support.build import image_dataset, to_bytes
 
-__all__ = ["PIXEL_HEADER", "delimiter_spelling_a_long_vr"]
+__all__ = ["DEFLATED_EXPLICIT", "PIXEL_HEADER", "deflated_bomb", "delimiter_spelling_a_long_vr"]
 
 PIXEL_HEADER = b"\xe0\x7f\x10\x00"
 """The tag (7FE0,0010) as little endian bytes."""
@@ -53,3 +55,27 @@ def delimiter_spelling_a_long_vr() -> bytes:
     tail = hidden + struct.pack("<HH2sHL", 0x0029, 0x1020, b"OB", 0, cover)
     tail += b"\0" * (0x424F - 4 - len(tail)) + decoy
     return data[:at] + sequence + b"\0" * 4 + shared[4:] + tail + data[at:]
+
+
+DEFLATED_EXPLICIT = UID("1.2.840.10008.1.2.1.99")
+
+
+def deflated_bomb(rows: int, columns: int, zeros: int) -> bytes:
+    """A Deflated Explicit VR file declaring ``rows`` x ``columns`` 8-bit pixels.
+
+    Its Pixel Data holds ``zeros`` zero bytes, so the file is about a
+    thousandth of the data set it inflates to.
+    """
+    ds = image_dataset(b"\0\0", rows=rows, columns=columns, bits_allocated=8)
+    ds.file_meta.TransferSyntaxUID = DEFLATED_EXPLICIT
+    data = to_bytes(ds)
+    meta_end = 144 + struct.unpack_from("<L", data, 140)[0]  # after the group length
+    inflated = zlib.decompress(data[meta_end:], -zlib.MAX_WBITS)
+    header = inflated[: inflated.rindex(PIXEL_HEADER)]
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    parts = [deflater.compress(header + PIXEL_HEADER + b"OB\0\0" + struct.pack("<L", zeros))]
+    block = bytes(1 << 20)
+    for start in range(0, zeros, len(block)):
+        parts.append(deflater.compress(block[: zeros - start]))
+    parts.append(deflater.flush())
+    return data[:meta_end] + b"".join(parts)
