@@ -427,7 +427,7 @@ def _read_implicitly(dataset: Attributes, syntax: TransferSyntax) -> bool:
     assert isinstance(dataset, Dataset)
     tags = dataset.keys()  # get_item gives an element not converted yet as it was read
     for tag in tags:
-        element: object = dataset.get_item(tag)
+        element: object = dataset.get_item(tag, keep_deferred=True)
         if tag >> 16 != 0 and isinstance(element, RawDataElement):
             return bool(element.is_implicit_VR)
     return syntax.implicit_vr

@@ -110,3 +110,12 @@ def test_elements_after_pixel_data_that_belong_there_are_accepted() -> None:
     padding = b"\xfc\xff\xfc\xffOB\0\0\x08\0\0\0" + bytes(8)
     data = _after_pixel_data(padding)
     np.testing.assert_array_equal(dicomnp.read(data).array.reshape(-1), np.arange(16))
+
+
+def test_an_empty_element_of_no_vr_first_in_a_header_read_by_pydicom_is_read() -> None:
+    data = to_bytes(
+        image_dataset(bytes(16), rows=4, columns=4, bits_allocated=8, syntax=ImplicitVRLittleEndian)
+    )
+    start = 144 + struct.unpack_from("<L", data, 140)[0]  # after the File Meta Information
+    crafted = data[:start] + b"\xfe\xff\xdd\xe0\0\0\0\0" + data[start:]  # a stray delimiter
+    np.testing.assert_array_equal(dicomnp.read(crafted).array.reshape(-1), np.zeros(16))

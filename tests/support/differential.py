@@ -131,7 +131,7 @@ def _compare_table(table: dict[int, Any], reference: Dataset, implicit: bool) ->
     if set(table) != set(reference.keys()):
         raise Mismatch(f"elements {sorted(set(table) ^ set(reference.keys()))} differ")
     for tag, (vr, start, length) in table.items():
-        raw: object = reference.get_item(tag)
+        raw: object = reference.get_item(tag, keep_deferred=True)
         if not isinstance(raw, RawDataElement):
             continue  # a sequence of undefined length, parsed by pydicom
         if raw.value_tell != start or (length >= 0 and raw.length != length):
