@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from ._catalog import (
 from ._common import (
     EXIT_OK,
     UsageError,
+    emit,
     existing_path,
     exit_code_of,
     one_line,
@@ -70,7 +70,7 @@ def run_info(args: argparse.Namespace) -> int:
             }
         )
     else:
-        sys.stdout.write(info_text(catalog, infos) + "\n")
+        emit(info_text(catalog, infos) + "\n")
     return EXIT_OK
 
 
@@ -184,7 +184,7 @@ def run_convert(args: argparse.Namespace) -> int:
             continue
         if not args.quiet:
             array = converted.array
-            sys.stdout.write(
+            emit(
                 f"wrote {written[0]} {tuple(array.shape)} {array.dtype}"
                 + (f" (+ {written[1].name})" if len(written) > 1 else "")
                 + "\n"

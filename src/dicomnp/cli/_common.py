@@ -24,12 +24,14 @@ __all__ = [
     "EXIT_OUTPUT",
     "EXIT_USAGE",
     "UsageError",
+    "emit",
     "existing_path",
     "exit_code_of",
     "one_line",
     "print_json",
     "progress_bar",
     "report_error",
+    "shown",
 ]
 
 EXIT_OK = 0
@@ -52,9 +54,36 @@ def one_line(text: str, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def shown(text: str, encoding: str | None) -> str:
+    """``text`` as a stream of ``encoding`` can write it, whatever the locale.
+
+    A file name whose bytes are not text in the file system's encoding holds
+    them as surrogate escapes (:func:`os.fsdecode`); they are shown as
+    ``\\xNN``. A character the encoding cannot write is shown as an escape
+    too, rather than failing.
+
+    Examples
+    --------
+    >>> shown("sl\\udce9ce.dcm", "utf-8"), shown("slíce.dcm", "ascii")
+    ('sl\\\\xe9ce.dcm', 'sl\\\\xedce.dcm')
+    """
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    name = encoding or "utf-8"
+    return text.encode(name, "backslashreplace").decode(name)
+
+
+def emit(text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` on ``stream`` (standard output), shown as its encoding can write it."""
+    target = stream or sys.stdout
+    target.write(shown(text, getattr(target, "encoding", None)))
+
+
 def report_error(message: str, stream: TextIO | None = None) -> None:
     """Write ``dicomnp: error: <message>`` as one line on ``stream`` (standard error)."""
-    (stream or sys.stderr).write(f"dicomnp: error: {one_line(message, 2000)}\n")
+    emit(f"dicomnp: error: {one_line(message, 2000)}\n", stream or sys.stderr)
 
 
 def exit_code_of(exc: BaseException) -> int:
@@ -95,7 +124,7 @@ def progress_bar(quiet: bool, description: str) -> Any:
 
 def print_json(document: Any) -> None:
     """Print ``document`` as indented JSON on standard output."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    emit(json.dumps(document, indent=2, default=str) + "\n")
 
 
 def existing_path(text: str) -> Path:
