@@ -158,7 +158,9 @@ def _check_charset(head: bytes, elements: ElementTable) -> None:
     found = elements.get(0x00080005)
     if found is None:
         return
-    _, start, length = found
+    vr, start, length = found
+    if vr not in (None, "CS"):
+        raise _Unusual  # pydicom converts it by its VR, perhaps to no text at all
     try:  # pydicom converts it as it reads, and stops if it cannot
         convert_encodings(convert_string(head[start : start + length], True))
     except Exception:

@@ -19,7 +19,8 @@ from pydicom.uid import ImplicitVRLittleEndian
 import dicomnp
 from dicomnp import _source
 from dicomnp._attributes import HeadAttributes
-from dicomnp.errors import CorruptPixelDataError, InvalidPixelMetadataError
+from dicomnp.errors import CorruptPixelDataError, InvalidPixelMetadataError, NotDicomError
+from support import differential
 from support.build import image_dataset, to_bytes
 from support.hostile import PIXEL_HEADER, delimiter_spelling_a_long_vr
 
@@ -119,3 +120,16 @@ def test_an_empty_element_of_no_vr_first_in_a_header_read_by_pydicom_is_read() -
     start = 144 + struct.unpack_from("<L", data, 140)[0]  # after the File Meta Information
     crafted = data[:start] + b"\xfe\xff\xdd\xe0\0\0\0\0" + data[start:]  # a stray delimiter
     np.testing.assert_array_equal(dicomnp.read(crafted).array.reshape(-1), np.zeros(16))
+
+
+def test_a_character_set_of_a_numeric_vr_is_refused_as_pydicom_refuses_it() -> None:
+    ds = image_dataset(bytes(16), rows=4, columns=4, bits_allocated=8)
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    data = bytearray(to_bytes(ds))
+    at = data.index(b"\x08\x00\x05\x00CS")
+    data[at + 4 : at + 6] = b"SS"  # pydicom converts it to numbers, and cannot use them
+    with pytest.raises(Exception):  # noqa: B017, PT011  # pydicom's own error
+        pydicom.dcmread(io.BytesIO(bytes(data)))
+    assert differential.check_walker(bytes(data)) != "walked"
+    with pytest.raises(NotDicomError):
+        dicomnp.read(bytes(data))
