@@ -47,6 +47,8 @@ SHORT_VRS = frozenset(
 """Explicit VRs whose element header has a 16-bit length."""
 
 _PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
+_TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "SH", "ST", "UC", "UI", "UT"})
+"""VRs pydicom converts to plain text, whatever its options."""
 _UNDEFINED = 0xFFFFFFFF
 _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
@@ -159,7 +161,7 @@ def _check_charset(head: bytes, elements: ElementTable) -> None:
     if found is None:
         return
     vr, start, length = found
-    if vr not in (None, "CS"):
+    if vr is not None and vr not in _TEXT_VRS:
         raise _Unusual  # pydicom converts it by its VR, perhaps to no text at all
     try:  # pydicom converts it as it reads, and stops if it cannot
         convert_encodings(convert_string(head[start : start + length], True))
