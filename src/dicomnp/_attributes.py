@@ -10,6 +10,11 @@ Dataset only when it is asked for anything else (sequences, a tag's element,
 text in a character set other than ASCII's supersets, values pydicom would
 repair or refuse). What is not converted here is converted by pydicom.
 
+Values are the same whatever pydicom's global options: :func:`plain` turns
+what ``pydicom.config.DS_decimal``, ``DS_numpy`` or ``use_IS_numpy`` make of
+a number back into the float or int pydicom gives by default, for every
+value read here.
+
 The layers read one attribute with :func:`required` or :func:`optional`, the
 two policies for a value that cannot be used: ``required`` refuses it with an
 :class:`~dicomnp.errors.InvalidPixelMetadataError` naming the file, the tag
@@ -25,12 +30,15 @@ import logging
 import re
 import struct
 from collections.abc import Callable
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
 
+import numpy as np
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
 
 from ._head import ElementTable, Located
@@ -43,6 +51,7 @@ __all__ = [
     "as_dataset",
     "items",
     "optional",
+    "plain",
     "required",
 ]
 
@@ -128,6 +137,11 @@ class HeadAttributes:
         return self._file_meta
 
     @property
+    def implicit_vr(self) -> bool:
+        """Whether the data set is encoded in implicit VR (the walker checked that it is)."""
+        return self._located.syntax.implicit_vr
+
+    @property
     def dataset(self) -> Dataset:
         """The header read by pydicom (built on first use)."""
         if self._parent is not None:
@@ -159,7 +173,7 @@ class HeadAttributes:
             try:
                 value = self._convert(tag)
             except _Deferred:
-                value = self.dataset[tag].value
+                value = plain(self.dataset[tag].value)
             self._values[tag] = value
         return value
 
@@ -260,6 +274,37 @@ _TEXT_CONVERTERS: dict[str, Callable[[str], Any]] = {
     "DS": _decimals,
     "IS": _integers,
 }
+
+
+def plain(value: Any) -> Any:
+    """``value`` as pydicom gives it with its default options, whatever options are set.
+
+    A Decimal (``DS_decimal``) becomes a float, a NumPy number or array
+    (``DS_numpy``, ``use_IS_numpy``) a float or int or a list of them, as a
+    multi-valued number read by :class:`HeadAttributes` is. Anything else is
+    returned as it is.
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> import numpy as np
+    >>> plain(Decimal("1.5")), plain(np.array([0.5, 2.0])), plain(np.int64(3)), plain("CT")
+    (1.5, [0.5, 2.0], 3, 'CT')
+    """
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        items = [plain(item) for item in value.tolist()]
+        return items[0] if value.ndim == 0 else items
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (list, MultiValue)) and any(
+        isinstance(item, (Decimal, np.generic)) for item in value
+    ):
+        return [plain(item) for item in value]
+    return value
 
 
 def as_dataset(attributes: Attributes) -> Dataset:
@@ -382,7 +427,7 @@ def required(
     dicomnp.errors.InvalidPixelMetadataError: x.dcm: (0008,0060): Modality is not an integer: 'CT'
     """
     try:
-        value = attributes.get(keyword)
+        value = plain(attributes.get(keyword))
     except UNREADABLE as exc:  # pydicom converts on access and may fail
         raise error(
             f"{keyword} cannot be read: {exc}", path=name, tag=tag_for_keyword(keyword)
@@ -444,7 +489,7 @@ def optional(
     True
     """
     try:
-        value = attributes.get(keyword)
+        value = plain(attributes.get(keyword))
     except UNREADABLE as exc:  # pydicom converts on access and may fail
         logger.info("%s%s cannot be read (%s); ignored", _where(name), keyword, exc)
         return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
 from pydicom.charset import convert_encodings
 from pydicom.datadict import dictionary_VR
@@ -22,7 +23,16 @@ from pydicom.values import convert_string
 
 from ._syntaxes import TransferSyntax, lookup
 
-__all__ = ["LONG_VRS", "SHORT_VRS", "ElementTable", "HeadTooShort", "Located", "locate_elements"]
+__all__ = [
+    "LONG_VRS",
+    "SHORT_VRS",
+    "ElementTable",
+    "HeadTooShort",
+    "Layout",
+    "Located",
+    "explicit_layout",
+    "locate_elements",
+]
 
 LONG_VRS = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
@@ -37,6 +47,8 @@ SHORT_VRS = frozenset(
 """Explicit VRs whose element header has a 16-bit length."""
 
 _PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
+_TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "SH", "ST", "UC", "UI", "UT"})
+"""VRs pydicom converts to plain text, whatever its options."""
 _UNDEFINED = 0xFFFFFFFF
 _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
@@ -52,6 +64,36 @@ _U32 = struct.Struct("<L")
 _EXPLICIT_HEADER = struct.Struct("<HH2sH")
 _VRS = {code: (code.decode("ascii"), code in LONG_VRS) for code in SHORT_VRS | LONG_VRS}
 _ITEM_HEADER = struct.Struct("<HHL")
+
+Layout = Literal["long", "short", "implicit", "unknown"]
+"""How an element header in an explicit VR data set is read (see :func:`explicit_layout`)."""
+
+
+def explicit_layout(code: bytes) -> Layout:
+    """How pydicom reads an element header whose VR bytes are ``code``, in explicit VR.
+
+    The one rule for every element header read in an explicit VR data set,
+    pydicom's (``data_element_generator``, with its default settings): a
+    known VR with a 32-bit length is ``"long"`` (tag, VR, two reserved
+    bytes, length: 12 bytes); any other known VR is ``"short"`` (a 16-bit
+    length: 8 bytes); bytes outside ``b"AA"`` to ``b"ZZ"`` (compared as
+    byte strings) are the start of a 32-bit length, the element being
+    written in implicit VR (``"implicit"``: 8 bytes); anything else is an
+    ``"unknown"`` VR, whose value pydicom refuses to convert.
+
+    Examples
+    --------
+    >>> [explicit_layout(code) for code in (b"OW", b"US", b"\\x00\\x00", b"O\\xac")]
+    ['long', 'short', 'implicit', 'unknown']
+    """
+    if code in LONG_VRS:
+        return "long"
+    if code in SHORT_VRS:
+        return "short"
+    if not b"AA" <= code <= b"ZZ":
+        return "implicit"
+    return "unknown"
+
 
 ElementTable = dict[int, tuple[str | None, int, int]]
 """Tag to (VR, or None when implicit; offset of the value; length, or -1 when undefined)."""
@@ -118,7 +160,9 @@ def _check_charset(head: bytes, elements: ElementTable) -> None:
     found = elements.get(0x00080005)
     if found is None:
         return
-    _, start, length = found
+    vr, start, length = found
+    if vr is not None and vr not in _TEXT_VRS:
+        raise _Unusual  # pydicom converts it by its VR, perhaps to no text at all
     try:  # pydicom converts it as it reads, and stops if it cannot
         convert_encodings(convert_string(head[start : start + length], True))
     except Exception:
@@ -184,7 +228,7 @@ def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | Non
     group, number, code, length = _EXPLICIT_HEADER.unpack_from(head, position)
     known = _VRS.get(code)
     if known is None:
-        raise _Unusual
+        raise _Unusual  # an element in implicit VR, or an unknown VR: pydicom decides
     vr, long = known
     if not long:
         return group << 16 | number, vr, position + 8, length
@@ -255,7 +299,12 @@ def _walk_item(head: bytes, position: int, end: int | None, implicit: bool, dept
         group, number = _TAG.unpack_from(head, position)
         if group == 0xFFFE:
             if group << 16 | number == _ITEM_END and end is None:
-                return position + 8
+                # pydicom reads a delimiter's header as any element's: in explicit
+                # VR, a length field that spells a long VR makes it 12 bytes long.
+                long = not implicit and explicit_layout(head[position + 4 : position + 6]) == "long"
+                if long and position + 12 > size:
+                    raise HeadTooShort
+                return position + (12 if long else 8)
             raise _Unusual  # a delimiter where pydicom reads on to another end
         tag, vr, start, length = _element(head, position, implicit)
         position = _past_value(head, tag, vr, start, length, implicit, depth + 1)

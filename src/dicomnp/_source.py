@@ -20,12 +20,15 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, Union, cast
 
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import data_element_generator
 from pydicom.uid import UID
 
 from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
-from ._head import LONG_VRS, SHORT_VRS, HeadTooShort, Located, locate_elements
+from ._deflated import InflatingReader, deflated_start, read_deflated_header
+from ._head import HeadTooShort, Located, explicit_layout, locate_elements
 from ._remote import is_url, open_url
 from ._syntaxes import TransferSyntax, lookup
 from .errors import (
@@ -55,6 +58,8 @@ PIXEL_DATA = 0x7FE00010
 FLOAT_PIXEL_DATA = 0x7FE00008
 DOUBLE_FLOAT_PIXEL_DATA = 0x7FE00009
 PIXEL_TAGS = (PIXEL_DATA, FLOAT_PIXEL_DATA, DOUBLE_FLOAT_PIXEL_DATA)
+PIXEL_TAGS_START = FLOAT_PIXEL_DATA
+"""The lowest pixel element tag: every element of the header comes before it."""
 _PIXEL_KEYWORDS = {
     PIXEL_DATA: "PixelData",
     FLOAT_PIXEL_DATA: "FloatPixelData",
@@ -453,31 +458,77 @@ def _walk(fp: BinaryIO, head: bytes, whole: bool) -> tuple[Located | None, bytes
         return None, head, len(rest) < more
 
 
+def _read_implicitly(dataset: Attributes, syntax: TransferSyntax) -> bool:
+    """Whether the data set was read in implicit VR, whatever its transfer syntax says.
+
+    pydicom reads a data set in the encoding its first element shows, and
+    reads the pixel element in that encoding too. Its Dataset records the
+    encoding on each element it has not converted yet (an element of group
+    0000, the command set, is always implicit); one with none is taken to be
+    encoded as its transfer syntax says.
+    """
+    if isinstance(dataset, HeadAttributes):
+        return dataset.implicit_vr
+    assert isinstance(dataset, Dataset)
+    tags = dataset.keys()  # get_item gives an element not converted yet as it was read
+    for tag in tags:
+        element: object = dataset.get_item(tag, keep_deferred=True)
+        if tag >> 16 != 0 and isinstance(element, RawDataElement):
+            return bool(element.is_implicit_VR)
+    return syntax.implicit_vr
+
+
 def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource:
+    deflated = deflated_start(fp)
+    if deflated is not None:
+        return _from_deflated(fp, *deflated, name)
     dataset = _read_header_buffered(fp, name) if buffered else _read_header(fp, name)
-    _check_readable(dataset, name)
     syntax = _syntax_of(dataset, name)
-    if syntax.deflated_dataset:
-        # Offsets in a deflated data set do not map onto the file: read it whole.
-        fp.seek(0)
-        try:
-            full = pydicom.dcmread(fp, force=True)
-        except Exception as exc:
-            raise NotDicomError(f"cannot inflate the data set: {exc}", path=name) from exc
-        return _from_dataset(full, name, syntax)
+    implicit = _read_implicitly(dataset, syntax)  # before any value is converted
+    _check_readable(dataset, name)
     position = fp.tell()
     reader = FileReader(fp)
     try:
-        pixel = _parse_pixel_element(reader, position, syntax, name)
+        pixel = _parse_pixel_element(reader, position, syntax, implicit, name)
+    except NoPixelDataError:
+        raise _no_pixels(dataset, name) from None
+    return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
+
+
+def _from_deflated(fp: BinaryIO, meta: FileMetaDataset, start: int, name: str) -> OpenSource:
+    """Open a deflated data set: its header inflated now, its pixel data when read.
+
+    Offsets of the pixel element are in the inflated data set. Elements
+    after the pixel data are not read (that would inflate all of it).
+    """
+    reader = InflatingReader(fp, start, name)
+    dataset, position = read_deflated_header(reader, meta, name)
+    syntax = _syntax_of(dataset, name)
+    _check_readable(dataset, name)
+    implicit = _read_implicitly(dataset, syntax)
+    try:
+        pixel = _parse_pixel_element(reader, position, syntax, implicit, name, after=False)
     except NoPixelDataError:
         raise _no_pixels(dataset, name) from None
     return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
 
 
 def _parse_pixel_element(
-    reader: ByteReader, position: int, syntax: TransferSyntax, name: str
+    reader: ByteReader,
+    position: int,
+    syntax: TransferSyntax,
+    implicit: bool,
+    name: str,
+    *,
+    after: bool = True,
 ) -> PixelElement:
-    """Read the header of the pixel element that starts at ``position``."""
+    """Read the header of the pixel element that starts at ``position``.
+
+    ``implicit`` is the encoding the data set was read in. In explicit VR the
+    header is read by the rule of :func:`~dicomnp._head.explicit_layout`,
+    pydicom's, so that the value starts where pydicom would start it. With
+    ``after``, the elements after the pixel element are checked too.
+    """
     head = reader.read(position, 12)
     if len(head) < 8:
         raise NoPixelDataError("the data set has no pixel data element", path=name)
@@ -487,15 +538,20 @@ def _parse_pixel_element(
     if tag not in PIXEL_TAGS:
         raise NoPixelDataError("the data set has no pixel data element", path=name)
     vr_bytes = head[4:6]
-    if vr_bytes in LONG_VRS:
+    layout = "implicit" if implicit else explicit_layout(vr_bytes)
+    if layout == "unknown":
+        raise CorruptPixelDataError(
+            f"the pixel element has an unknown VR {vr_bytes!r}", path=name, tag=tag
+        )
+    if layout == "long":
         if len(head) < 12:
             raise CorruptPixelDataError("the pixel element header is cut short", path=name, tag=tag)
         (length,) = struct.unpack(order + "L", head[8:12])
         header_size, vr = 12, vr_bytes.decode()
-    elif vr_bytes in SHORT_VRS:
+    elif layout == "short":
         (length,) = struct.unpack(order + "H", head[6:8])
         header_size, vr = 8, vr_bytes.decode()
-    else:  # implicit VR, whatever the transfer syntax claims
+    else:  # implicit VR: the data set's encoding, or one element written so in explicit VR
         (length,) = struct.unpack(order + "L", head[4:8])
         header_size, vr = 8, ("OB" if length == UNDEFINED_LENGTH else "OW")
         if tag != PIXEL_DATA:
@@ -505,27 +561,111 @@ def _parse_pixel_element(
     if length == UNDEFINED_LENGTH:
         defined: int | None = None
         available = remaining
+        end = _encapsulated_end(reader, value_offset, order)
     else:
         defined = length
         available = min(length, remaining)
-        _refuse_second_pixel_element(reader, value_offset + length, order, tag, name)
+        end = value_offset + length
+    if after and end is not None:
+        _refuse_elements_after(reader, end, order, implicit, tag, name)
     return PixelElement(
         tag=tag, vr=vr, value_offset=value_offset, length=defined, available=available
     )
 
 
-def _refuse_second_pixel_element(
-    reader: ByteReader, position: int, order: str, tag: int, name: str
+class _ReaderFile:
+    """A file object over a :class:`ByteReader`, from ``start``, for pydicom's element reader."""
+
+    def __init__(self, reader: ByteReader, start: int) -> None:
+        self._reader = reader
+        self._position = start
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(0, self._reader.size - self._position)
+        data = self._reader.read(self._position, left if size < 0 else min(size, left))
+        self._position += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._reader.size}
+        self._position = max(0, base[whence] + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+
+_ITEM_BYTES = {"<": b"\xfe\xff\x00\xe0", ">": b"\xff\xfe\xe0\x00"}
+_DELIMITER_BYTES = {"<": b"\xfe\xff\xdd\xe0", ">": b"\xff\xfe\xe0\xdd"}
+_TRAILING_DEFER = 256
+"""Values after the pixel element longer than this are skipped, not read, when checked."""
+
+
+def _encapsulated_end(reader: ByteReader, position: int, order: str) -> int | None:
+    """Where an encapsulated value ends, its items walked as pydicom walks them; None if not."""
+    while True:
+        head = reader.read(position, 8)
+        if len(head) < 8:
+            return None
+        if head[:4] == _DELIMITER_BYTES[order]:
+            return position + 8
+        if head[:4] != _ITEM_BYTES[order]:
+            return None  # pydicom searches for a delimiter instead; the decoder refuses
+        (length,) = struct.unpack(order + "L", head[4:])
+        if length == UNDEFINED_LENGTH:
+            return None
+        position += 8 + length
+
+
+def _refuse_elements_after(
+    reader: ByteReader, position: int, order: str, implicit: bool, tag: int, name: str
 ) -> None:
-    """Refuse a data set that holds more than one of the three pixel elements."""
-    head = reader.read(position, 4)
-    if len(head) == 4:
-        group, element = struct.unpack(order + "HH", head)
-        following = group << 16 | element
-        if following in PIXEL_TAGS and following != tag:
-            raise InvalidPixelMetadataError(
-                "the data set holds more than one pixel data element", path=name, tag=following
-            )
+    """Refuse a pixel element followed by an element that belongs before it.
+
+    pydicom reads the elements after the pixel element too, into the same
+    Dataset: a second pixel element, or an attribute of the header repeated
+    or out of order, would change what the file means (pydicom keeps the
+    last of two). Elements after the pixel element are read here as pydicom
+    reads them, and any whose tag is not above the pixel elements' is
+    refused. What pydicom cannot read after the pixel element it leaves out,
+    and so is it here.
+
+    Raises
+    ------
+    InvalidPixelMetadataError
+        An element after the pixel element is a pixel element or belongs
+        before it.
+    """
+    if reader.size - position < 8:
+        return
+    elements = data_element_generator(
+        cast(BinaryIO, _ReaderFile(reader, position)),
+        implicit,
+        order == "<",
+        defer_size=_TRAILING_DEFER,
+    )
+    try:
+        for element in elements:
+            following = int(element.tag)
+            if following in PIXEL_TAGS:
+                raise InvalidPixelMetadataError(
+                    "the data set holds more than one pixel data element", path=name, tag=following
+                )
+            if following < PIXEL_TAGS_START:
+                raise InvalidPixelMetadataError(
+                    f"the element {_tag_text(following)} follows the pixel data element "
+                    f"{_tag_text(tag)}: the header is out of order",
+                    path=name,
+                    tag=following,
+                )
+    except DicomNumpyError:
+        raise
+    except Exception:  # pydicom stops reading where it cannot, and so does this check
+        return
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def _syntax_of(dataset: Attributes, name: str) -> TransferSyntax:
@@ -565,8 +705,14 @@ def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = N
             "the data set holds more than one pixel data element", path=name, tag=present[1]
         )
     tag = present[0]
-    element = dataset[tag]
-    value = element.value
+    try:
+        element = dataset[tag]
+        value = element.value
+        vr = str(element.VR)
+    except UNREADABLE as exc:  # pydicom converts on access: e.g. an unknown VR
+        raise CorruptPixelDataError(
+            f"the pixel element cannot be read: {exc}", path=name, tag=tag
+        ) from exc
     if value is None:
         value = b""
     if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -576,7 +722,7 @@ def _from_dataset(dataset: Dataset, name: str, syntax: TransferSyntax | None = N
     encapsulated = syntax.encapsulated
     pixel = PixelElement(
         tag=tag,
-        vr=str(element.VR),
+        vr=vr,
         value_offset=0,
         length=None if encapsulated else len(value),
         available=len(value),

@@ -428,8 +428,12 @@ def replacing(
         for temporary, target in zip(temporaries, targets, strict=True):
             if target.exists():  # with force: kept aside until every output is in place
                 aside = _aside(target)
-                os.replace(target, aside)
-                saved.append((target, aside))
+                try:
+                    os.replace(target, aside)
+                except FileNotFoundError:  # another writer of the same target moved it first
+                    _remove(aside)
+                else:
+                    saved.append((target, aside))
             os.replace(temporary, target)
             placed.append(target)
     except BaseException as exc:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -197,3 +200,29 @@ def test_info_checks_the_geometry_of_a_lossy_stack(tmp_path: Path, run: Runner) 
     (stack,) = json.loads(result.out)["stacks"]
     assert stack["geometry"]["error"] == "MissingSliceError"
     assert stack["lossy"].startswith("yes")
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_a_file_name_that_is_not_text_is_shown_safely_under_a_strict_utf8_locale(
+    tmp_path: Path, write_datasets: Callable[..., list[Path]], json_output: bool
+) -> None:
+    folder = tmp_path / "study"
+    write_datasets(folder, geometry_series(3, rows=4, columns=4))
+    try:  # a Latin-1 byte: not UTF-8, so os.fsdecode escapes it
+        (folder / os.fsdecode(b"r\xe9adme.txt")).write_bytes(b"not DICOM")
+    except OSError:
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    env = dict(os.environ, LC_ALL="C.UTF-8", PYTHONIOENCODING="utf-8:strict")
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    command = [sys.executable, "-m", "dicomnp", "info", str(folder)]
+    done = subprocess.run(
+        command + (["--json"] if json_output else []),
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    done.stdout.decode("utf-8")  # strict: only text was written
+    expected = b"r\\udce9adme.txt" if json_output else b"r\\xe9adme.txt"
+    assert expected in done.stdout

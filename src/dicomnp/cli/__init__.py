@@ -37,6 +37,7 @@ from ._common import (
     EXIT_OUTPUT,
     EXIT_USAGE,
     UsageError,
+    emit,
     exit_code_of,
     message_of,
     report_error,
@@ -53,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors as one line and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        emit(f"{self.prog}: error: {message} (see {self.prog} --help)\n", sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 

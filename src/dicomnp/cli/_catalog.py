@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pydicom
+from pydicom import Dataset
 
+from .._attributes import Attributes
+from .._source import open_source
 from .._syntaxes import lookup
 from ..errors import DicomNumpyError
 from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
@@ -26,13 +28,6 @@ from ..volume.volumes import plan_volumes
 from ._common import one_line
 
 __all__ = ["StackInfo", "catalog_of", "describe_stacks", "lossy_of"]
-
-_LOSSY_KEYWORDS = (
-    "SOPInstanceUID",
-    "LossyImageCompression",
-    "LossyImageCompressionMethod",
-    "LossyImageCompressionRatio",
-)
 
 
 @dataclass
@@ -147,31 +142,24 @@ def _files(stack: Stack) -> list[SliceHeader]:
     return list(seen.values())
 
 
-def lossy_of(stack: Stack) -> list[tuple[SliceHeader, LossyAssessment, pydicom.Dataset]]:
+def lossy_of(stack: Stack) -> list[tuple[SliceHeader, LossyAssessment, Attributes]]:
     """The lossy assessment of each file in the stack (RULES R6).
 
-    The assessment made when each header was read; for a header without one,
-    only Lossy Image Compression and its method and ratio are read again.
+    The assessment made when each header was read; a header without one has
+    its file's header read again (not its pixels).
     """
-    results = []
+    results: list[tuple[SliceHeader, LossyAssessment, Attributes]] = []
     for header in _files(stack):
         syntax = lookup(header.transfer_syntax_uid)
         if syntax is None:
             continue
-        dataset = pydicom.Dataset()
         if header.lossy is not None:  # assessed when the header was read
-            dataset.SOPInstanceUID = header.sop_instance_uid
-            results.append((header, header.lossy, dataset))
+            known = Dataset()
+            known.SOPInstanceUID = header.sop_instance_uid
+            results.append((header, header.lossy, known))
             continue
-        if isinstance(header.source, (str, os.PathLike)):
-            dataset = pydicom.dcmread(
-                header.source,
-                stop_before_pixels=True,
-                specific_tags=list(_LOSSY_KEYWORDS),
-                force=True,
-            )
-        elif isinstance(header.source, pydicom.Dataset):
-            dataset = header.source
+        with open_source(header.source) as opened:
+            dataset = opened.dataset
         results.append((header, assess_lossy(dataset, syntax), dataset))
     return results
 

@@ -31,6 +31,7 @@ from ._catalog import (
 from ._common import (
     EXIT_OK,
     UsageError,
+    emit,
     existing_path,
     exit_code_of,
     message_of,
@@ -63,9 +64,10 @@ def _unreadable(catalog: SeriesCatalog, args: argparse.Namespace) -> int:
         return EXIT_OK
     level = "warning" if args.skip_unreadable else "error"
     for name, why in catalog.unreadable:
-        sys.stderr.write(
+        emit(
             f"dicomnp: {level}: {name}: looks like a DICOM image but cannot be read: "
-            f"{one_line(why, 200)}\n"
+            f"{one_line(why, 200)}\n",
+            sys.stderr,
         )
     if args.skip_unreadable:
         return EXIT_OK
@@ -232,8 +234,9 @@ def _warn_dropped(converted: Converted, number: int | None) -> None:
     where = f"stack {number}: " if number is not None else ""
     listed = "; ".join(f"{item['label']} ({item['reason']})" for item in dropped[:5])
     more = f"; and {len(dropped) - 5} more" if len(dropped) > 5 else ""
-    sys.stderr.write(
-        f"dicomnp: warning: {where}left out {len(dropped)} repeated instance(s): {listed}{more}\n"
+    emit(
+        f"dicomnp: warning: {where}left out {len(dropped)} repeated instance(s): {listed}{more}\n",
+        sys.stderr,
     )
 
 

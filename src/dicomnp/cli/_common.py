@@ -24,6 +24,7 @@ __all__ = [
     "EXIT_OUTPUT",
     "EXIT_USAGE",
     "UsageError",
+    "emit",
     "existing_path",
     "exit_code_of",
     "message_of",
@@ -32,6 +33,7 @@ __all__ = [
     "progress_bar",
     "report_error",
     "say",
+    "shown",
 ]
 
 EXIT_OK = 0
@@ -54,9 +56,36 @@ def one_line(text: str, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def shown(text: str, encoding: str | None) -> str:
+    """``text`` as a stream of ``encoding`` can write it, whatever the locale.
+
+    A file name whose bytes are not text in the file system's encoding holds
+    them as surrogate escapes (:func:`os.fsdecode`); they are shown as
+    ``\\xNN``. A character the encoding cannot write is shown as an escape
+    too, rather than failing.
+
+    Examples
+    --------
+    >>> shown("sl\\udce9ce.dcm", "utf-8"), shown("slíce.dcm", "ascii")
+    ('sl\\\\xe9ce.dcm', 'sl\\\\xedce.dcm')
+    """
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    name = encoding or "utf-8"
+    return text.encode(name, "backslashreplace").decode(name)
+
+
+def emit(text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` on ``stream`` (standard output), shown as its encoding can write it."""
+    target = stream or sys.stdout
+    target.write(shown(text, getattr(target, "encoding", None)))
+
+
 def report_error(message: str, stream: TextIO | None = None) -> None:
     """Write ``dicomnp: error: <message>`` as one line on ``stream`` (standard error)."""
-    (stream or sys.stderr).write(f"dicomnp: error: {one_line(message, 2000)}\n")
+    emit(f"dicomnp: error: {one_line(message, 2000)}\n", stream or sys.stderr)
 
 
 def message_of(exc: BaseException) -> str:
@@ -71,13 +100,14 @@ def message_of(exc: BaseException) -> str:
 
 
 def say(text: str) -> None:
-    """Write ``text`` on standard output now; a reader that has gone away stops no work.
+    """Write ``text`` on standard output now (as :func:`emit`); a reader that has gone away
+    stops no work.
 
     When the reader of a pipe has closed it (``dicomnp convert ... | head -1``),
     the rest of the output goes to the null device and the command goes on.
     """
     try:
-        sys.stdout.write(text)
+        emit(text)
         sys.stdout.flush()
     except BrokenPipeError:
         try:
