@@ -26,7 +26,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.filereader import data_element_generator
 from pydicom.uid import UID
 
-from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset
+from ._attributes import UNREADABLE, Attributes, HeadAttributes, as_dataset, optional
 from ._deflated import InflatingReader, deflated_start, read_deflated_header
 from ._head import HeadTooShort, Located, explicit_layout, locate_elements
 from ._remote import is_url, open_url
@@ -325,17 +325,14 @@ def _read_header(fp: BinaryIO, name: str) -> Dataset:
 
 def _has_sop_class(dataset: Dataset) -> bool:
     """True when a data set read without preamble names a valid SOP Class: it is DICOM."""
-    try:
-        return bool(UID(str(dataset.get("SOPClassUID") or "")).is_valid)
-    except Exception:  # a value pydicom cannot convert: not a SOP Class
-        return False
+    return bool(UID(str(optional(dataset, "SOPClassUID", "") or "")).is_valid)
 
 
 def _no_pixels(dataset: Attributes, name: str) -> NoPixelDataError:
     """The error for a data set without pixels, saying what it is when its SOP Class says."""
     meta = getattr(dataset, "file_meta", None)
-    sop_class = dataset.get("SOPClassUID") or (
-        meta.get("MediaStorageSOPClassUID") if meta else None
+    sop_class = optional(dataset, "SOPClassUID", name) or (
+        optional(meta, "MediaStorageSOPClassUID", name) if meta else None
     )
     what = ""
     if sop_class:

@@ -133,3 +133,14 @@ def test_a_character_set_of_a_numeric_vr_is_refused_as_pydicom_refuses_it() -> N
     assert differential.check_walker(bytes(data)) != "walked"
     with pytest.raises(NotDicomError):
         dicomnp.read(bytes(data))
+
+
+def test_no_pixel_data_with_a_sop_class_of_an_unknown_vr_is_a_dicomnp_error() -> None:
+    """What the error says of a data set without pixels is read as safely as anything else."""
+    ds = image_dataset(b"\x00" * 16, rows=4, columns=4, bits_allocated=8)
+    del ds.PixelData
+    data = to_bytes(ds)
+    at = data.index(b"\x08\x00\x16\x00UI")  # (0008,0016) SOP Class UID, explicit VR
+    data = data[: at + 4] + b"UK" + data[at + 6 :]
+    with pytest.raises(dicomnp.DicomNumpyError):
+        dicomnp.read(data)

@@ -129,43 +129,44 @@ def decode_into(
     check_end_marker(source, context, "JPEG codestream")
     header = parse_jpeg_header(source)
     _check_codestream(header, context)
-    if header.sof is not None and not (header.rows and header.columns):
+    if header.sof is None:
+        raise context.corrupt("the JPEG codestream holds no frame header before its first scan")
+    if not (header.rows and header.columns):
         # Its size cannot be checked before decoding, and libjpeg loops on some of these.
         raise context.corrupt(
             f"the JPEG frame header declares {header.rows}x{header.columns} samples: no rows "
             "(a number of lines given later, by a DNL marker) or no columns"
         )
     failure: Exception | None = None
-    if header.sof is not None:
-        context.check_shape(
-            (header.rows, header.columns, len(header.component_ids)), info, "JPEG codestream"
+    context.check_shape(
+        (header.rows, header.columns, len(header.component_ids)), info, "JPEG codestream"
+    )
+    _check_precision(header.precision, info, context)
+    _check_length(header, len(source), context)
+    _check_restarts(header, source, context)
+    # The decoder writes into a buffer of the declared size, and refuses a
+    # frame of another size before it decodes a line.
+    buffer = np.empty(_codec_shape(info), dtype=_codec_dtype(header.precision))
+    try:
+        decoded = (
+            gil_free.decode_jpeg_ls(source, out=buffer)
+            if header.sof == _SOF55
+            else gil_free.decode_jpeg(source, samples=info.samples_per_pixel, out=buffer)
         )
-        _check_precision(header.precision, info, context)
-        _check_length(header, len(source), context)
-        _check_restarts(header, source, context)
-        # The decoder writes into a buffer of the declared size, and refuses a
-        # frame of another size before it decodes a line.
-        buffer = np.empty(_codec_shape(info), dtype=_codec_dtype(header.precision))
-        try:
-            decoded = (
-                gil_free.decode_jpeg_ls(source, out=buffer)
-                if header.sof == _SOF55
-                else gil_free.decode_jpeg(source, samples=info.samples_per_pixel, out=buffer)
+    except Exception as exc:  # the codec's own error types; libjpeg tries next
+        failure, decoded = exc, None
+    if decoded is not None and decoded.size == math.prod(info.frame_shape):
+        if header.sof != _SOF55:  # CharLS refuses a cut-short codestream itself
+            again = np.empty_like(buffer)
+            decode_again = gil_free.decode_jpeg
+            _check_whole(
+                lambda padded: decode_again(padded, samples=info.samples_per_pixel, out=again),
+                decoded,
+                source,
+                context,
             )
-        except Exception as exc:  # the codec's own error types; libjpeg tries next
-            failure, decoded = exc, None
-        if decoded is not None and decoded.size == math.prod(info.frame_shape):
-            if header.sof != _SOF55:  # CharLS refuses a cut-short codestream itself
-                again = np.empty_like(buffer)
-                decode_again = gil_free.decode_jpeg
-                _check_whole(
-                    lambda padded: decode_again(padded, samples=info.samples_per_pixel, out=again),
-                    decoded,
-                    source,
-                    context,
-                )
-            store_samples(decoded.reshape(info.frame_shape), out, info, header.precision)
-            return
+        store_samples(decoded.reshape(info.frame_shape), out, info, header.precision)
+        return
     _decode_with_libjpeg(source, header, out, info, context, failure)
 
 
