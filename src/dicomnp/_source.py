@@ -549,6 +549,14 @@ def _parse_pixel_element(
         (length,) = struct.unpack(order + "H", head[6:8])
         header_size, vr = 8, vr_bytes.decode()
     else:  # implicit VR: the data set's encoding, or one element written so in explicit VR
+        if not implicit and not syntax.little_endian:
+            # OB and OW differ in big endian, and nothing says which this value is
+            raise CorruptPixelDataError(
+                f"the pixel element's VR bytes {vr_bytes!r} are not a VR: in big endian "
+                "data the byte order of its samples cannot be told",
+                path=name,
+                tag=tag,
+            )
         (length,) = struct.unpack(order + "L", head[4:8])
         header_size, vr = 8, ("OB" if length == UNDEFINED_LENGTH else "OW")
         if tag != PIXEL_DATA:

@@ -144,3 +144,16 @@ def test_no_pixel_data_with_a_sop_class_of_an_unknown_vr_is_a_dicomnp_error() ->
     data = data[: at + 4] + b"UK" + data[at + 6 :]
     with pytest.raises(dicomnp.DicomNumpyError):
         dicomnp.read(data)
+
+
+def test_big_endian_pixel_data_whose_vr_bytes_are_no_vr_is_refused() -> None:
+    """Read implicitly, as pydicom reads it, its samples could be OB or OW: not guessed."""
+    from pydicom.uid import ExplicitVRBigEndian
+
+    ds = image_dataset(bytes(range(27)), rows=3, columns=3, bits_allocated=8, samples=3,
+                       photometric="RGB", syntax=ExplicitVRBigEndian)  # fmt: skip
+    data = to_bytes(ds)
+    at = data.rindex(b"\x7f\xe0\x00\x10OB")
+    data = data[: at + 4] + b"@W" + data[at + 6 :]
+    with pytest.raises(CorruptPixelDataError, match="not a VR"):
+        dicomnp.read(data)
