@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union, cast
 
@@ -289,8 +289,19 @@ class Volume:
         return volume_html(self)
 
 
-def _sources_of(sources: SeriesSource) -> tuple[list[SourceLike], bool]:
+@dataclass(frozen=True)
+class _Listed:
+    """Sources already resolved by :func:`_sources_of`: a folder is walked once per call."""
+
+    items: list[SourceLike]
+    walked: bool
+    origin: SeriesSource
+
+
+def _sources_of(sources: SeriesSource | _Listed) -> tuple[list[SourceLike], bool]:
     """The images to read, and whether they were found by walking a folder."""
+    if isinstance(sources, _Listed):
+        return sources.items, sources.walked
     if isinstance(sources, (str, os.PathLike)):
         if url_is_folder(sources) if is_url(sources) else os.path.isdir(sources):
             return list(iter_dicom_files(sources)), True
@@ -337,9 +348,10 @@ def collect_sources(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> l
             files=[name for name, _ in unreadable],
         )
     if not headers:
-        if walked and isinstance(sources, (str, os.PathLike)):
+        folder = sources.origin if isinstance(sources, _Listed) else sources
+        if walked and isinstance(folder, (str, os.PathLike)):
             held = f"{len(items)} file(s), none a DICOM image" if items else "no files"
-            where = f" in {os.fspath(sources)} ({held})"
+            where = f" in {os.fspath(folder)} ({held})"
         else:
             where = "" if items else ": no sources given"
         raise SeriesError(f"no DICOM images found{where}", files=[str(i) for i in items[:5]])
@@ -450,8 +462,8 @@ def combine_series(
         display_bits=display_bits,
     )
     workers = check_workers(workers)
-    if isinstance(sources, Iterator) and not hasattr(sources, "read"):
-        sources = list(cast("Iterator[SourceLike]", sources))  # read once: the pool looks first
+    if not isinstance(sources, Stack):  # walked or listed once: the pool looks first
+        sources = cast(SeriesSource, _Listed(*_sources_of(sources), origin=sources))
     pool = _start_pool_early(sources, workers)
     try:
         return _combine(
