@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from pydicom.uid import (
 import dicomnp
 from dicomnp._execute import (
     FrameJob,
+    forked_processes,
+    map_forked,
     parallel_codec,
     render_job,
     resolve_workers,
@@ -229,3 +231,102 @@ def test_run_on_threads_raises_the_first_error_and_stops_taking_items() -> None:
     with pytest.raises(dicomnp.CorruptPixelDataError, match="frame 3"):
         run_on_threads(range(10_000), work, helper, 2)
     assert len(taken) < 10_000
+
+
+# Headers of a large folder: this process and forked copies of it ------------------------
+
+_PARENT = os.getpid()
+fork_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+
+
+def _square_with_pid(item: int) -> tuple[int, int]:
+    return item * item, os.getpid()
+
+
+@fork_only
+@pytest.mark.parametrize("processes", [2, 3])
+def test_map_forked_gives_every_result_in_order_and_shares_the_work(processes: int) -> None:
+    items = list(range(11))
+    seen: list[int] = []
+
+    def progress(given: Sequence[int]) -> Iterator[int]:
+        for item in given:
+            seen.append(item)
+            yield item
+
+    results = map_forked(_square_with_pid, items, processes, progress)
+    assert [value for value, _ in results] == [k * k for k in range(11)]
+    here = [k for k, (_, pid) in enumerate(results) if pid == os.getpid()]
+    assert here == list(range(0, 11, processes))  # the rest came from the copies
+    assert len({pid for _, pid in results}) == processes
+    assert seen == items
+
+
+def _fails_in_two_places(item: int) -> int:
+    if item == 3:
+        raise ValueError("item 3")
+    if item == 4:
+        raise KeyError("item 4")
+    return item
+
+
+@fork_only
+def test_map_forked_raises_the_first_error_in_item_order_here() -> None:
+    # 3 is a copy's (raised there, computed again here), 4 is this process's own
+    with pytest.raises(ValueError, match="item 3"):
+        map_forked(_fails_in_two_places, list(range(8)), 2)
+
+
+def _dies_in_a_copy(item: int) -> int:
+    if os.getpid() != _PARENT:
+        os._exit(3)
+    return item + 1
+
+
+@fork_only
+def test_what_a_dead_copy_does_not_send_is_computed_here() -> None:
+    assert os.getpid() == _PARENT
+    before = _children()
+    assert map_forked(_dies_in_a_copy, list(range(9)), 2) == list(range(1, 10))
+    assert _children() <= before  # the copy was reaped: not even a zombie is left
+
+
+def _children() -> set[int]:
+    """This process's child processes, zombies included (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(int(entry))
+    return found
+
+
+@fork_only
+def test_results_that_cannot_be_pickled_are_computed_here() -> None:
+    results = map_forked(lambda item: lambda: item, list(range(6)), 2)
+    assert [made() for made in results] == list(range(6))
+
+
+def test_forked_processes_only_from_one_thread_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' threads aside
+    assert forked_processes(10, None) == 1  # too few files
+    assert forked_processes(5000, 1) == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        forked_processes(5000, 0)
+    expected = 4 if sys.platform.startswith("linux") else 1
+    assert forked_processes(5000, None) == expected
+    assert forked_processes(3, 8) == min(3, expected)
+    monkeypatch.undo()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert forked_processes(5000, 4) == 1  # a fork would copy another thread's locks
+    finally:
+        stop.set()
+        thread.join()

@@ -72,8 +72,10 @@ class Attributes(Protocol):
         ...
 
 
-_NUMBERS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
-_TEXT = frozenset({"CS", "UI", "SH", "LO", "DS", "IS"})
+_NUMBERS = {
+    vr: struct.Struct("<" + code)
+    for vr, code in {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}.items()
+}
 _CHARSET_TEXT = frozenset({"SH", "LO"})
 """Text whose decoding depends on Specific Character Set."""
 _ASCII_CHARSETS = frozenset(
@@ -128,6 +130,7 @@ class HeadAttributes:
         self._values: dict[int, Any] = {}
         self._dataset: Dataset | None = None
         self._file_meta: HeadAttributes | None = None
+        self._ascii: bool | None = None
 
     @property
     def file_meta(self) -> HeadAttributes:
@@ -177,17 +180,18 @@ class HeadAttributes:
             self._values[tag] = value
         return value
 
-    def converts(self, tags: Callable[[int], bool]) -> bool:
-        """Convert the value of every element whose tag ``tags`` accepts, here.
+    def converts(self, group: int, tags: frozenset[int] = frozenset()) -> bool:
+        """Convert the value of every element of ``group``, and of those in ``tags``, here.
 
         Returns False, converting the rest anyway, when pydicom has to convert
         any of them.
         """
         here = True
+        values = self._values
         for tag in self._table:
-            if tags(tag) and tag not in self._values:
+            if (tag >> 16 == group or tag in tags) and tag not in values:
                 try:
-                    self._values[tag] = self._convert(tag)
+                    values[tag] = self._convert(tag)
                 except _Deferred:
                     here = False
         return here
@@ -202,17 +206,23 @@ class HeadAttributes:
         if length <= 0 or tag in _REPAIRED_BY_PYDICOM:
             raise _Deferred
         raw = self._data[start : start + length]
-        code = _NUMBERS.get(vr)
-        if code is not None:
-            return _numbers(raw, code)
-        if vr not in _TEXT or _PRINTABLE.match(raw) is None:
+        numbers = _NUMBERS.get(vr)
+        if numbers is not None:
+            return _numbers(raw, numbers)
+        convert = _TEXT_CONVERTERS.get(vr)
+        if convert is None or _PRINTABLE.match(raw) is None:
             raise _Deferred
         if vr in _CHARSET_TEXT and not self._ascii_text():
             raise _Deferred
-        return _TEXT_CONVERTERS[vr](raw.decode("ascii"))
+        return convert(raw.decode("ascii"))
 
     def _ascii_text(self) -> bool:
         """Whether Specific Character Set reads printable ASCII bytes as ASCII."""
+        if self._ascii is None:
+            self._ascii = self._reads_ascii()
+        return self._ascii
+
+    def _reads_ascii(self) -> bool:
         found = self._table.get(_SPECIFIC_CHARACTER_SET)
         if found is None:
             return True
@@ -224,12 +234,13 @@ class HeadAttributes:
         return isinstance(charset, str) and charset.strip() in _ASCII_CHARSETS
 
 
-def _numbers(raw: bytes, code: str) -> Any:
-    size = struct.calcsize("<" + code)
+def _numbers(raw: bytes, code: struct.Struct) -> Any:
+    size = code.size
+    if len(raw) == size:
+        return code.unpack(raw)[0]
     if len(raw) % size:
         raise _Deferred
-    values = struct.unpack(f"<{len(raw) // size}{code}", raw)
-    return values[0] if len(values) == 1 else list(values)
+    return [value for (value,) in code.iter_unpack(raw)]
 
 
 def _one_or_list(items: list[Any]) -> Any:
@@ -276,6 +287,9 @@ _TEXT_CONVERTERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+_PLAIN = frozenset({str, int, float, bytes, type(None)})
+
+
 def plain(value: Any) -> Any:
     """``value`` as pydicom gives it with its default options, whatever options are set.
 
@@ -291,6 +305,9 @@ def plain(value: Any) -> Any:
     >>> plain(Decimal("1.5")), plain(np.array([0.5, 2.0])), plain(np.int64(3)), plain("CT")
     (1.5, [0.5, 2.0], 3, 'CT')
     """
+    kind = type(value)
+    if kind in _PLAIN or (kind is list and all(type(item) in _PLAIN for item in value)):
+        return value  # what HeadAttributes gives, and most of pydicom's values
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, np.ndarray):

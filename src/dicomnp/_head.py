@@ -204,20 +204,71 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
     looks_explicit = all(0x41 <= byte <= 0x5A for byte in head[position + 4 : position + 6])
     if looks_explicit == implicit:
         raise _Unusual
+    if implicit:
+        return _walk_top_implicit(head, position)
+    return _walk_top_explicit(head, position)
+
+
+# The two loops below are the walk of every file a folder scan reads: each element is
+# read in place, without the helper calls the nested walk makes (same rules as _element
+# and _past_value).
+
+
+def _walk_top_explicit(head: bytes, position: int) -> tuple[ElementTable, int]:
     elements: ElementTable = {}
     size = len(head)
+    unpack, unpack_long, vrs = _EXPLICIT_HEADER.unpack_from, _U32.unpack_from, _VRS
     while True:
         if position + _PIXEL_HEADER > size:
             raise HeadTooShort
-        group, number = _TAG.unpack_from(head, position)
+        group, number, code, length = unpack(head, position)
         tag = group << 16 | number
         if tag in _PIXEL_TAGS:
             return elements, position
         if group == 0x0002 or group == 0xFFFE or tag in elements:
             raise _Unusual
-        tag, vr, start, length = _element(head, position, implicit)
-        elements[tag] = (vr, start, length)
-        position = _past_value(head, tag, vr, start, length, implicit, 1)
+        known = vrs.get(code)
+        if known is None:
+            raise _Unusual  # an element in implicit VR, or an unknown VR: pydicom decides
+        vr, long = known
+        if not long:
+            elements[tag] = (vr, position + 8, length)
+            position += 8 + length
+            continue
+        (length,) = unpack_long(head, position + 8)
+        position += 12
+        if length != _UNDEFINED:
+            elements[tag] = (vr, position, length)
+            position += length
+        elif vr == "SQ":
+            elements[tag] = (vr, position, -1)
+            position = _walk_sequence(head, position, False, 1)
+        else:
+            raise _Unusual  # e.g. UN of undefined length, encoded implicitly inside
+
+
+def _walk_top_implicit(head: bytes, position: int) -> tuple[ElementTable, int]:
+    elements: ElementTable = {}
+    size = len(head)
+    unpack = _ITEM_HEADER.unpack_from
+    while True:
+        if position + _PIXEL_HEADER > size:
+            raise HeadTooShort
+        group, number, length = unpack(head, position)
+        tag = group << 16 | number
+        if tag in _PIXEL_TAGS:
+            return elements, position
+        if group == 0x0002 or group == 0xFFFE or tag in elements:
+            raise _Unusual
+        position += 8
+        if length != _UNDEFINED:
+            elements[tag] = (None, position, length)
+            position += length
+        elif _implicit_sequence(head, tag, position):
+            elements[tag] = (None, position, -1)
+            position = _walk_sequence(head, position, True, 1)
+        else:
+            raise _Unusual  # pydicom searches such a value for a delimiter
 
 
 def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | None, int, int]:

@@ -286,7 +286,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:
-            yield replace(_from_file(fp, name, buffered=True), path=os.fsdecode(source))
+            yield _from_file(fp, name, buffered=True, path=os.fsdecode(source))
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield _from_file(io.BytesIO(source), name, buffered=True)
     elif hasattr(source, "read") and hasattr(source, "seek"):
@@ -374,7 +374,7 @@ def _check_readable(attributes: Attributes, name: str) -> None:
     InvalidPixelMetadataError
         An element of group 0028 cannot be read.
     """
-    if isinstance(attributes, HeadAttributes) and attributes.converts(_checked):
+    if isinstance(attributes, HeadAttributes) and attributes.converts(0x0028, _CHECKED_SEQUENCES):
         return  # every value was converted without pydicom
     _check_dataset(as_dataset(attributes), name)
 
@@ -403,24 +403,42 @@ _PIXEL_HEADER_BYTES = 12
 """The longest header of a pixel element (explicit VR OB or OW): tag, VR, reserved, length."""
 
 
-def _read_header_buffered(fp: BinaryIO, name: str) -> Attributes:
+def _walked_header(fp: BinaryIO, name: str) -> HeadAttributes | None:
+    """The header walked in the file's first bytes (see :mod:`dicomnp._head`), or None.
+
+    One read replaces the many small ones pydicom makes, and values are
+    converted on demand. ``fp`` is left where the pixel element starts, as
+    after :func:`_read_header`; where it was when the header is not the
+    common case (None).
+    """
+    start = fp.tell()
+    if start != 0:
+        return None
+    head = fp.read(_HEAD_BYTES)
+    located, head, _ = _walk(fp, head, len(head) < _HEAD_BYTES)
+    if located is None:
+        fp.seek(start)
+        return None
+    fp.seek(located.end)
+    return HeadAttributes(head, located, functools.partial(_read_header, name=name))
+
+
+def _read_header_buffered(fp: BinaryIO, name: str, *, walk: bool = True) -> Attributes:
     """Read the header from the file's first bytes held in memory, else from the file.
 
-    One read replaces the many small ones pydicom makes. The common header
-    (see :mod:`dicomnp._head`) is walked here and its values converted on
-    demand. Any other is read by pydicom: from memory when it ends, with room
-    for the pixel element's own header, inside the bytes read (or when they
-    are the whole file); otherwise from the file, from its start. ``fp`` is
-    left where the pixel element starts, as after :func:`_read_header`.
+    The common header is walked (:func:`_walked_header`, unless ``walk`` is
+    False: it was tried). Any other is read by pydicom: from memory when it
+    ends, with room for the pixel element's own header, inside the bytes
+    read (or when they are the whole file); otherwise from the file, from
+    its start. ``fp`` is left where the pixel element starts, as after
+    :func:`_read_header`.
     """
+    walked = _walked_header(fp, name) if walk else None
+    if walked is not None:
+        return walked
     start = fp.tell()
     head = fp.read(_HEAD_BYTES)
     whole = len(head) < _HEAD_BYTES
-    if start == 0:
-        located, head, whole = _walk(fp, head, whole)
-        if located is not None:
-            fp.seek(located.end)
-            return HeadAttributes(head, located, functools.partial(_read_header, name=name))
     memory = io.BytesIO(head)
     try:
         dataset = _read_header(memory, name)
@@ -475,11 +493,20 @@ def _read_implicitly(dataset: Attributes, syntax: TransferSyntax) -> bool:
     return syntax.implicit_vr
 
 
-def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource:
-    deflated = deflated_start(fp)
-    if deflated is not None:
-        return _from_deflated(fp, *deflated, name)
-    dataset = _read_header_buffered(fp, name) if buffered else _read_header(fp, name)
+def _from_file(
+    fp: BinaryIO, name: str, *, buffered: bool = False, path: str | None = None
+) -> OpenSource:
+    walked = _walked_header(fp, name) if buffered else None
+    dataset: Attributes
+    if walked is not None:
+        dataset = walked
+    else:  # not the common case: pydicom reads it
+        deflated = deflated_start(fp)
+        if deflated is not None:
+            return replace(_from_deflated(fp, *deflated, name), path=path)
+        dataset = (
+            _read_header_buffered(fp, name, walk=False) if buffered else _read_header(fp, name)
+        )
     syntax = _syntax_of(dataset, name)
     implicit = _read_implicitly(dataset, syntax)  # before any value is converted
     _check_readable(dataset, name)
@@ -489,7 +516,9 @@ def _from_file(fp: BinaryIO, name: str, *, buffered: bool = False) -> OpenSource
         pixel = _parse_pixel_element(reader, position, syntax, implicit, name)
     except NoPixelDataError:
         raise _no_pixels(dataset, name) from None
-    return OpenSource(name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader)
+    return OpenSource(
+        name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader, path=path
+    )
 
 
 def _from_deflated(fp: BinaryIO, meta: FileMetaDataset, start: int, name: str) -> OpenSource:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,29 @@ def test_a_damaged_dicomdir_in_a_folder_is_skipped_and_the_folder_read(tmp_path:
     assert [Path(name).name for name, _ in catalog.skipped] == ["DICOMDIR"]
     with pytest.raises(dicomnp.NotDicomError, match="DICOMDIR"):
         dicomnp.find_series(index)  # given itself, the index must be read
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+def test_reading_in_forked_processes_finds_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_ct_series(tmp_path / "a", 7, 8, 8)
+    write_ct_series(tmp_path / "b", 5, 8, 8)
+    (tmp_path / "a" / "notes.txt").write_text("not DICOM")
+    cut = (tmp_path / "b").glob("*.dcm").__next__()
+    cut.write_bytes(cut.read_bytes()[:200])  # a DICOM file cut inside its header
+    serial = dicomnp.find_series(tmp_path, workers=1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' idle threads
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    for workers in (2, 3):
+        forked = dicomnp.find_series(tmp_path, workers=workers)
+        assert forked.summary() == serial.summary()
+        assert forked.skipped == serial.skipped
+        assert forked.unreadable == serial.unreadable
+        assert [s.stacks[0].files for s in forked] == [s.stacks[0].files for s in serial]
+    assert len(forks) == 3  # one copy, then two
+    assert len(serial.unreadable) == 1
+    assert str(cut) in serial.unreadable[0][0]
+    assert [len(s.stacks[0].files) for s in serial] == [7, 4]

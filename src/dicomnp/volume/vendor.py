@@ -110,6 +110,8 @@ def _siemens(header: SliceHeader, dataset: Attributes) -> SliceHeader:
             b_value = found[0] if found else None
         if gradient is None:
             gradient = _vector(csa_floats(csa, "DiffusionGradientDirection"))
+    if b_value is header.b_value and gradient is header.gradient:
+        return header
     return replace(header, b_value=b_value, gradient=gradient)
 
 
