@@ -287,7 +287,12 @@ _MR_SOP = "1.2.840.10008.5.1.4.1.1.4"  # MR Image Storage
 
 
 def _philips_private(ds: Dataset, rng: np.random.Generator, index: int) -> None:
-    """Private groups shaped like a Philips MR file's: a long private sequence (about 30 KB)."""
+    """Private groups shaped like a Philips MR file's: a long private sequence (about 30 KB).
+
+    As the scanner writes it, of undefined length, as are its items and the
+    sequences nested in them: a reader must walk every element to find where
+    it ends.
+    """
     ds.add_new(0x20010010, "LO", "Philips Imaging DD 001")
     ds.add_new(0x20050010, "LO", "Philips MR Imaging DD 001")
     ds.add_new(0x20011008, "IS", str(index + 1))
@@ -304,8 +309,16 @@ def _philips_private(ds: Dataset, rng: np.random.Generator, index: int) -> None:
         item.add_new(0x20051054, "FL", [float(value) for value in rng.random(24)])
         item.add_new(0x20051080, "LO", "ACQ" * 20)
         item.add_new(0x20051071, "FD", [float(value) for value in rng.random(16)])
+        reference = Dataset()
+        reference.add_new(0x00081150, "UI", _MR_SOP)
+        reference.add_new(0x00081155, "UI", ds.SOPInstanceUID)
+        reference.is_undefined_length_sequence_item = True
+        item.add_new(0x00081140, "SQ", [reference])
+        item[0x00081140].is_undefined_length = True
+        item.is_undefined_length_sequence_item = True
         items.append(item)
     ds.add_new(0x2005140F, "SQ", items)
+    ds[0x2005140F].is_undefined_length = True
 
 
 def csa2(tags: list[tuple[str, str, list[str]]]) -> bytes:

@@ -507,3 +507,68 @@ def test_items_are_those_of_a_sequence_and_none_otherwise() -> None:
     assert items(dataset, "PerFrameFunctionalGroupsSequence", "a.dcm") == []
     assert items(dataset, "RescaleType", "a.dcm") == []  # not a sequence
     assert items(_Unreadable(OSError("cut short")), "VOILUTSequence", "a.dcm") == []
+
+
+_CONVERTED_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "CS", "UI", "SH", "LO", "DS", "IS"}
+
+
+def _with_large_private_values(implicit: bool) -> Dataset:
+    ds = _ct()
+    ds.add_new(0x00290010, "LO", "SIEMENS CSA HEADER")
+    ds.add_new(0x00291010, "OB", bytes(range(256)) * 40)  # 10 KB blob
+    ds.add_new(0x00291011, "LO", "after the blob")
+    ds.add_new(0x20050010, "LO", "Philips MR Imaging DD 001")
+    items = []
+    for k in range(30):
+        item = Dataset()
+        item.add_new(0x00180081, "DS", f"{80 + k}")
+        item.add_new(0x20051080, "LO", "ACQ" * 20)
+        item.is_undefined_length_sequence_item = True
+        items.append(item)
+    ds.add_new(0x2005140F, "SQ", items)
+    ds[0x2005140F].is_undefined_length = True
+    ds.PresentationLUTShape = "IDENTITY"  # after the undefined-length sequence
+    ds.SpacingBetweenSlices = None  # empty: converted here, as pydicom converts it
+    for keyword in ("SmallestImagePixelValue", "LargestImagePixelValue", "StudyDescription"):
+        del ds[keyword]  # "US or SS" in implicit VR, text beyond ASCII: read by pydicom
+    if implicit:
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    return ds
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit", "implicit"])
+def test_a_header_letting_its_large_values_go_still_gives_every_value_as_pydicom(
+    tmp_path: Path, implicit: bool
+) -> None:
+    path = tmp_path / "large.dcm"
+    path.write_bytes(to_bytes(_with_large_private_values(implicit)))
+    reference = pydicom.dcmread(path, stop_before_pixels=True)
+    with _source.open_source(path) as opened:
+        walked = opened.dataset
+        assert isinstance(walked, HeadAttributes)
+        assert walked.get("Rows") == 8  # converted before: stays converted
+        before = walked.nbytes
+        _source.release_large_values(opened)
+    assert walked.nbytes < before - 10_000
+    for copy in (walked, pickle.loads(pickle.dumps(walked))):
+        copy._values.clear()  # every value converted again, from what was kept
+        small = [tag for tag in reference.keys() if tag not in (0x00291010, 0x2005140F)]  # noqa: SIM118
+        converted = [  # private tags of implicit VR have no VR to convert by
+            tag
+            for tag in small
+            if reference[tag].VR in _CONVERTED_VRS and not (implicit and tag >> 16 & 1)
+        ]
+        assert 0x20500020 in converted
+        assert 0x00180088 in converted
+        for tag in converted:
+            assert _same(copy.value(tag), reference[tag].value), f"{tag:08X}"
+        assert not _built(copy)  # the small values needed nothing but what was kept
+        assert copy.get("SOPInstanceUID") == reference.SOPInstanceUID
+        assert 0x00291010 in copy
+        assert 0x2005140F in copy
+        assert copy.value(0x00291010) == reference[0x00291010].value  # read again from the file
+        assert _built(copy)
+        for tag in small:
+            assert _same(copy.value(tag), reference[tag].value), f"{tag:08X}"
+        assert len(copy.value(0x2005140F)) == 30
+        assert copy.file_meta.get("TransferSyntaxUID") == reference.file_meta.TransferSyntaxUID

@@ -25,6 +25,7 @@ malformed value on access (:data:`UNREADABLE`), here and nowhere else.
 
 from __future__ import annotations
 
+import array
 import io
 import logging
 import re
@@ -36,6 +37,7 @@ from typing import Any, Protocol, TypeVar, overload
 
 import numpy as np
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import empty_value_for_VR
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.multival import MultiValue
@@ -90,6 +92,10 @@ _INTEGER = re.compile(r"\s*[+-]?[0-9]{1,12}\s*\Z")
 _REPAIRED_BY_PYDICOM = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
 """LUT descriptors, whose first value pydicom reads as unsigned whatever the VR."""
 _SPECIFIC_CHARACTER_SET = 0x00080005
+_LET_GO: tuple[str | None, int, int] = (None, -1, -1)
+"""Where a value let go lies: in the file (see :meth:`HeadAttributes.release_large_values`)."""
+_WHOLE = frozenset({0x0028, 0x5200})
+"""Groups whose values stay in memory whatever their size: Image Pixel (LUTs), functional groups."""
 
 
 _UNSET = object()
@@ -131,6 +137,7 @@ class HeadAttributes:
         self._dataset: Dataset | None = None
         self._file_meta: HeadAttributes | None = None
         self._ascii: bool | None = None
+        self._reread: Callable[[], Dataset] | None = None
 
     @property
     def file_meta(self) -> HeadAttributes:
@@ -151,8 +158,100 @@ class HeadAttributes:
             meta: Dataset = self._parent.dataset.file_meta
             return meta
         if self._dataset is None:
-            self._dataset = self._build(io.BytesIO(self._data))
+            if self._reread is not None:  # large values were let go: read all from the file
+                self._dataset = self._reread()
+            else:
+                self._dataset = self._build(io.BytesIO(self._data))
         return self._dataset
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the header held in memory."""
+        return len(self._data)
+
+    def release_large_values(self, reread: Callable[[], Dataset], limit: int = 256) -> None:
+        """Keep only the small values in memory; what is let go is read again from the file.
+
+        Kept: every value of at most ``limit`` bytes, the File Meta
+        Information, the Image Pixel and Multi-frame groups (0028 and 5200)
+        whatever their size, and every value converted so far. Let go: large
+        values elsewhere (private blobs and sequences, a CSA header), whose
+        elements stay present; reading one builds the pydicom Dataset with
+        ``reread``, from the file, as for any value this class does not
+        convert. Nothing changes once the Dataset is built (it holds all).
+        A series keeps a few KB of each file's header this way, not tens.
+        """
+        if self._parent is not None or self._dataset is not None:
+            return
+        located = self._located
+        ends = located.sequence_ends
+        cuts = [  # (tag, start, end) of the values let go, in the order of the file
+            (tag, start, start + length if length >= 0 else ends[tag])
+            for tag, (_, start, length) in located.elements.items()
+            if (length > limit or length < 0) and tag >> 16 not in _WHOLE
+        ]
+        if not cuts:
+            return
+        parts: list[bytes] = []
+        kept_from = shift = 0
+        moved: dict[int, int] = {}  # offsets past a cut move back by what was cut before them
+        for _, start, stop in cuts:
+            parts.append(self._data[kept_from:start])
+            shift += stop - start
+            kept_from = stop
+            moved[start] = shift
+        parts.append(self._data[kept_from:])
+        elements = dict(located.elements)
+        tail = list(elements.items())
+        shift = 0
+        for tag, (vr, start, length) in tail[list(elements).index(cuts[0][0]) :]:
+            shift = moved.get(start, shift)
+            elements[tag] = _LET_GO if start in moved else (vr, start - shift, length)
+        self._data = b"".join(parts)
+        self._located = Located(located.meta, elements, located.syntax, len(self._data))
+        self._table = elements
+        self._file_meta = None
+        self._reread = reread
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle holds: the bytes, and where the elements lie packed in arrays.
+
+        Neither the values converted nor the Dataset: a header sent from
+        another process costs little to receive, and its element tables are
+        unpacked only when first read (see ``__getattr__``).
+        """
+        if self._parent is not None:
+            raise TypeError("pickle the data set, not its File Meta Information")
+        located = self._located
+        return {
+            "data": self._data,
+            "tables": (_packed(located.meta), _packed(located.elements)),
+            "syntax": located.syntax,
+            "build": self._build,
+            "reread": self._reread,
+            "ascii": self._ascii,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._data = state["data"]
+        self._packed_tables = state["tables"]
+        self._syntax = state["syntax"]
+        self._build = state["build"]
+        self._reread = state["reread"]
+        self._ascii = state["ascii"]
+        self._parent = None
+        self._values = {}
+        self._dataset = None
+        self._file_meta = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for what an unpickled header has not unpacked yet.
+        if name not in ("_located", "_table") or "_packed_tables" not in self.__dict__:
+            raise AttributeError(name)
+        meta, elements = (_unpacked(table) for table in self.__dict__.pop("_packed_tables"))
+        self._located = Located(meta, elements, self._syntax, len(self._data))
+        self._table = elements
+        return getattr(self, name)
 
     def get(self, key: str | int, default: Any = None, /) -> Any:
         """The value of the element named by ``key``; the pydicom element for a tag."""
@@ -203,8 +302,10 @@ class HeadAttributes:
                 vr = dictionary_VR(tag)
             except KeyError:
                 raise _Deferred from None
-        if length <= 0 or tag in _REPAIRED_BY_PYDICOM:
-            raise _Deferred
+        if length == 0 and (vr in _NUMBERS or vr in _TEXT_CONVERTERS):
+            return empty_value_for_VR(vr)
+        if length <= 0 or start < 0 or tag in _REPAIRED_BY_PYDICOM:
+            raise _Deferred  # a sequence, a value let go, a value pydicom repairs
         raw = self._data[start : start + length]
         numbers = _NUMBERS.get(vr)
         if numbers is not None:
@@ -232,6 +333,26 @@ class HeadAttributes:
             return False
         charset = _strings(raw.decode("ascii"))
         return isinstance(charset, str) and charset.strip() in _ASCII_CHARSETS
+
+
+_Packed = tuple[bytes, tuple[str | None, ...]]
+
+
+def _packed(table: ElementTable) -> _Packed:
+    """An element table as one array of (tag, offset, length) and the VRs."""
+    rows = array.array("q")
+    for tag, (_, start, length) in table.items():
+        rows.extend((tag, start, length))
+    return rows.tobytes(), tuple(vr for vr, _, _ in table.values())
+
+
+def _unpacked(packed: _Packed) -> ElementTable:
+    data, vrs = packed
+    rows = array.array("q", data)
+    return {
+        rows[3 * k]: (vr, rows[3 * k + 1], rows[3 * k + 2]) if rows[3 * k + 1] >= 0 else _LET_GO
+        for k, vr in enumerate(vrs)
+    }
 
 
 def _numbers(raw: bytes, code: struct.Struct) -> Any:

@@ -14,7 +14,7 @@ the caller can read more of the file and walk again.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydicom.charset import convert_encodings
@@ -113,12 +113,15 @@ class Located:
         The transfer syntax the File Meta Information names.
     end : int
         Offset of the pixel element: the header is ``head[:end]``.
+    sequence_ends : dict
+        Where the value of each top-level sequence of undefined length ends.
     """
 
     meta: ElementTable
     elements: ElementTable
     syntax: TransferSyntax
     end: int
+    sequence_ends: dict[int, int] = field(default_factory=dict)
 
 
 class _Unusual(Exception):
@@ -146,13 +149,14 @@ def locate_elements(head: bytes) -> Located | None:
     try:
         meta, position = _walk_meta(head, 132)
         syntax = _syntax(head, meta)
-        elements, end = _walk_top(head, position, syntax.implicit_vr)
+        ends: dict[int, int] = {}
+        elements, end = _walk_top(head, position, syntax.implicit_vr, ends)
         _check_charset(head, elements)
     except _Unusual:
         return None
     except struct.error:
         raise HeadTooShort from None
-    return Located(meta=meta, elements=elements, syntax=syntax, end=end)
+    return Located(meta=meta, elements=elements, syntax=syntax, end=end, sequence_ends=ends)
 
 
 def _check_charset(head: bytes, elements: ElementTable) -> None:
@@ -195,8 +199,13 @@ def _syntax(head: bytes, meta: ElementTable) -> TransferSyntax:
     return syntax
 
 
-def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable, int]:
-    """The top-level elements from ``position`` to the pixel element, and its offset."""
+def _walk_top(
+    head: bytes, position: int, implicit: bool, ends: dict[int, int]
+) -> tuple[ElementTable, int]:
+    """The top-level elements from ``position`` to the pixel element, and its offset.
+
+    ``ends`` receives where each sequence of undefined length ends.
+    """
     if position + 8 > len(head):
         raise HeadTooShort
     # pydicom follows the encoding it finds when it differs from the one named: it
@@ -205,8 +214,8 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
     if looks_explicit == implicit:
         raise _Unusual
     if implicit:
-        return _walk_top_implicit(head, position)
-    return _walk_top_explicit(head, position)
+        return _walk_top_implicit(head, position, ends)
+    return _walk_top_explicit(head, position, ends)
 
 
 # The two loops below are the walk of every file a folder scan reads: each element is
@@ -214,7 +223,9 @@ def _walk_top(head: bytes, position: int, implicit: bool) -> tuple[ElementTable,
 # and _past_value).
 
 
-def _walk_top_explicit(head: bytes, position: int) -> tuple[ElementTable, int]:
+def _walk_top_explicit(
+    head: bytes, position: int, ends: dict[int, int]
+) -> tuple[ElementTable, int]:
     elements: ElementTable = {}
     size = len(head)
     unpack, unpack_long, vrs = _EXPLICIT_HEADER.unpack_from, _U32.unpack_from, _VRS
@@ -242,12 +253,14 @@ def _walk_top_explicit(head: bytes, position: int) -> tuple[ElementTable, int]:
             position += length
         elif vr == "SQ":
             elements[tag] = (vr, position, -1)
-            position = _walk_sequence(head, position, False, 1)
+            position = ends[tag] = _walk_sequence(head, position, False, 1)
         else:
             raise _Unusual  # e.g. UN of undefined length, encoded implicitly inside
 
 
-def _walk_top_implicit(head: bytes, position: int) -> tuple[ElementTable, int]:
+def _walk_top_implicit(
+    head: bytes, position: int, ends: dict[int, int]
+) -> tuple[ElementTable, int]:
     elements: ElementTable = {}
     size = len(head)
     unpack = _ITEM_HEADER.unpack_from
@@ -266,7 +279,7 @@ def _walk_top_implicit(head: bytes, position: int) -> tuple[ElementTable, int]:
             position += length
         elif _implicit_sequence(head, tag, position):
             elements[tag] = (None, position, -1)
-            position = _walk_sequence(head, position, True, 1)
+            position = ends[tag] = _walk_sequence(head, position, True, 1)
         else:
             raise _Unusual  # pydicom searches such a value for a delimiter
 

@@ -48,6 +48,7 @@ __all__ = [
     "PixelElement",
     "SourceLike",
     "open_source",
+    "release_large_values",
     "source_name",
 ]
 
@@ -321,6 +322,34 @@ def _read_header(fp: BinaryIO, name: str) -> Dataset:
     if "Rows" not in dataset and "Columns" not in dataset and not _has_sop_class(dataset):
         raise NotDicomError("not a DICOM file (no preamble, no image attributes)", path=name)
     return dataset
+
+
+_RELEASED_FROM = 8 * 1024
+"""Headers of at least this many bytes let their large values go (see release_large_values)."""
+
+
+def release_large_values(opened: OpenSource) -> None:
+    """Let the large values of a file's header walked in memory go; they are read again if asked.
+
+    Only for a file on disk whose header is :data:`_RELEASED_FROM` bytes or
+    more (see :meth:`~dicomnp._attributes.HeadAttributes.release_large_values`):
+    what a series keeps of each of its files after reading their headers.
+    """
+    dataset = opened.dataset
+    if opened.path is None or not isinstance(dataset, HeadAttributes):
+        return
+    if dataset.nbytes >= _RELEASED_FROM:
+        dataset.release_large_values(functools.partial(_reread_header, opened.path, opened.name))
+
+
+def _reread_header(path: str, name: str) -> Dataset:
+    """The header of the file at ``path``, read by pydicom (its large values were let go)."""
+    try:
+        fp = _CappedReader(io.FileIO(path, "rb"))
+    except OSError as exc:
+        raise NotDicomError(f"cannot be opened again: {exc.strerror or exc}", path=name) from exc
+    with fp:
+        return _read_header(fp, name)
 
 
 def _has_sop_class(dataset: Dataset) -> bool:

@@ -91,6 +91,10 @@ class SliceHeader:
     lossy : LossyAssessment or None
         Whether the file's pixel data are lossy, from its header (RULES R6);
         None where it was not assessed.
+    parsed : ParsedSource or None
+        What was parsed of the file to read this header, kept so that
+        rendering its pixels does not parse it again (large private values
+        are let go and read again only if asked for); None where not kept.
     vendor_kind : int or None
         A vendor's private image kind that separates images of one series
         (GE (0043,xx30): magnitude and field map), None elsewhere.
@@ -140,6 +144,7 @@ class SliceHeader:
     gradient: tuple[float, ...] | None = None
     vendor_kind: int | None = None
     lossy: LossyAssessment | None = field(default=None, repr=False, compare=False)
+    parsed: ParsedSource | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -275,6 +280,7 @@ def base_header(
     source: SourceLike,
     syntax_uid: str,
     lossy: LossyAssessment | None = None,
+    parsed: ParsedSource | None = None,
 ) -> SliceHeader:
     """The header of an image read from the top level of its data set (frame 0)."""
     meta = getattr(dataset, "file_meta", None)
@@ -327,6 +333,7 @@ def base_header(
         repetition_time=float_of(dataset, "RepetitionTime", name),
         gradient=floats_of(dataset, "DiffusionGradientOrientation", 3, name),
         lossy=lossy,
+        parsed=parsed,
     )
 
 

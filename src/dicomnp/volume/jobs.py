@@ -107,11 +107,12 @@ class SourceJob:
 def parse_sources(
     headers: Sequence[SliceHeader], parsed: dict[int, ParsedSource]
 ) -> dict[int, ParsedSource]:
-    """``parsed`` completed with every source of ``headers`` not parsed yet (e.g. a Stack's)."""
+    """``parsed`` completed with every source of ``headers``: what each header kept, else read."""
     for header in headers:
         key = id(header.source)
         if key not in parsed:
-            parsed[key] = read_source(header.source)[1]
+            kept = header.parsed
+            parsed[key] = kept if kept is not None else read_source(header.source)[1]
     return parsed
 
 

@@ -12,7 +12,7 @@ Both modules are used from here, so neither imports the other.
 from __future__ import annotations
 
 from .._attributes import as_dataset
-from .._source import SourceLike, open_source
+from .._source import SourceLike, open_source, release_large_values
 from ..decode import PixelInfo
 from ..normalize import assess_lossy
 from .enhanced import frame_headers, offset_frame_headers
@@ -58,14 +58,11 @@ def read_headers(source: SourceLike) -> list[SliceHeader]:
 
 
 def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
-    """:func:`read_headers`, and what was parsed to find them."""
+    """:func:`read_headers`, and what was parsed to find them (which each header keeps)."""
     with open_source(source) as opened:
         dataset = opened.dataset
         info = PixelInfo.from_dataset(dataset, opened.pixel, opened.name)
         lossy = assess_lossy(dataset, opened.syntax)
-        base = vendor_values(
-            base_header(dataset, info, opened.name, source, opened.syntax.uid, lossy), dataset
-        )
         parsed = ParsedSource(
             name=opened.name,
             dataset=dataset,
@@ -74,12 +71,19 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
             info=info,
             path=opened.path,
         )
-    if "PerFrameFunctionalGroupsSequence" in dataset or "SharedFunctionalGroupsSequence" in dataset:
-        return frame_headers(as_dataset(dataset), base), parsed
-    if is_mosaic(base):
-        return mosaic_tiles(base, dataset), parsed
-    if base.number_of_frames > 1:
-        placed = offset_frame_headers(dataset, base)
-        if placed is not None:
-            return placed, parsed
-    return [base], parsed
+        base = vendor_values(
+            base_header(dataset, info, opened.name, source, opened.syntax.uid, lossy, parsed),
+            dataset,
+        )
+        if (
+            "PerFrameFunctionalGroupsSequence" in dataset
+            or "SharedFunctionalGroupsSequence" in dataset
+        ):
+            headers = frame_headers(as_dataset(dataset), base)
+        elif is_mosaic(base):
+            headers = mosaic_tiles(base, dataset)
+        else:
+            placed = offset_frame_headers(dataset, base) if base.number_of_frames > 1 else None
+            headers = [base] if placed is None else placed
+        release_large_values(opened)
+    return headers, parsed
