@@ -30,7 +30,7 @@ import io
 import logging
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
@@ -53,6 +53,7 @@ __all__ = [
     "as_dataset",
     "items",
     "optional",
+    "optional_values",
     "plain",
     "required",
 ]
@@ -263,6 +264,24 @@ class HeadAttributes:
         if tag not in self._table:
             return default
         return self.value(tag)
+
+    def optional_values(self, named: Sequence[tuple[str, int]], name: str) -> dict[str | int, Any]:
+        """See the module's :func:`optional_values`."""
+        found: dict[str | int, Any] = {}
+        table, converted = self._table, self._values
+        for keyword, tag in named:
+            if tag not in table:
+                continue
+            value = converted.get(tag, _UNSET)
+            if value is _UNSET:
+                try:
+                    value = self.value(tag)
+                except UNREADABLE as exc:  # pydicom converts on access and may fail
+                    logger.info("%s%s cannot be read (%s); ignored", _where(name), keyword, exc)
+                    continue
+            if value is not None and value != "":
+                found[keyword] = value
+        return found
 
     def __contains__(self, key: str | int, /) -> bool:
         tag = key if isinstance(key, int) else tag_for_keyword(key)
@@ -640,6 +659,28 @@ def optional(
     except _NOT_CONVERTED as exc:
         logger.info("%s%s %r cannot be used (%s); ignored", _where(name), keyword, value, exc)
         return None
+
+
+def optional_values(
+    attributes: Attributes, named: Sequence[tuple[str, int]], name: str
+) -> dict[str | int, Any]:
+    """:func:`optional` of each ``(keyword, tag)`` in ``named``, in one call: a dict by keyword.
+
+    An attribute absent, empty or unusable is left out of the dict (so that
+    ``.get`` gives None). The same values as ``optional`` one by one, read
+    with less work per attribute from a header walked in memory: the many
+    attributes of a slice header, read from every file of a folder.
+
+    Examples
+    --------
+    >>> from dicomnp.examples import ct_slice
+    >>> optional_values(ct_slice(), [("Modality", 0x00080060), ("EchoTime", 0x00180081)], "x")
+    {'Modality': 'CT'}
+    """
+    if type(attributes) is not HeadAttributes:
+        found = {keyword: optional(attributes, keyword, name) for keyword, _ in named}
+        return {keyword: value for keyword, value in found.items() if value is not None}
+    return attributes.optional_values(named, name)
 
 
 def items(attributes: Attributes, keyword: str, name: str) -> list[Any]:

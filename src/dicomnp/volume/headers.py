@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._attributes import Attributes, optional
+from pydicom.datadict import tag_for_keyword
+
+from .._attributes import Attributes, optional, optional_values
 from .._source import PixelElement, SourceLike
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
@@ -284,13 +286,12 @@ def base_header(
 ) -> SliceHeader:
     """The header of an image read from the top level of its data set (frame 0)."""
     meta = getattr(dataset, "file_meta", None)
-    sop_instance = text_of(dataset, "SOPInstanceUID", name)
-    sop_class = text_of(dataset, "SOPClassUID", name)
+    found = optional_values(dataset, _BASE, name)  # read once, then converted below
+    sop_instance = text_of(found, "SOPInstanceUID", name)
+    sop_class = text_of(found, "SOPClassUID", name)
     if meta is not None:
         sop_instance = sop_instance or text_of(meta, "MediaStorageSOPInstanceUID", name)
         sop_class = sop_class or text_of(meta, "MediaStorageSOPClassUID", name)
-    echo = int_of(dataset, "EchoNumbers", name)
-    temporal = int_of(dataset, "TemporalPositionIdentifier", name)
     return SliceHeader(
         name=name,
         source=source,
@@ -298,9 +299,9 @@ def base_header(
         number_of_frames=info.number_of_frames,
         sop_instance_uid=sop_instance or "",
         sop_class_uid=sop_class or "",
-        series_instance_uid=text_of(dataset, "SeriesInstanceUID", name) or "",
-        modality=text_of(dataset, "Modality", name) or "",
-        frame_of_reference_uid=text_of(dataset, "FrameOfReferenceUID", name),
+        series_instance_uid=text_of(found, "SeriesInstanceUID", name) or "",
+        modality=text_of(found, "Modality", name) or "",
+        frame_of_reference_uid=text_of(found, "FrameOfReferenceUID", name),
         transfer_syntax_uid=syntax_uid,
         rows=info.rows,
         columns=info.columns,
@@ -310,31 +311,45 @@ def base_header(
         pixel_representation=info.pixel_representation,
         photometric_interpretation=info.photometric_interpretation,
         dtype=info.dtype.name,
-        orientation=floats_of(dataset, "ImageOrientationPatient", 6, name),
-        position=floats_of(dataset, "ImagePositionPatient", 3, name),
-        pixel_spacing=floats_of(dataset, "PixelSpacing", 2, name),
-        slice_thickness=float_of(dataset, "SliceThickness", name),
-        spacing_between_slices=float_of(dataset, "SpacingBetweenSlices", name),
-        instance_number=int_of(dataset, "InstanceNumber", name),
-        acquisition_number=int_of(dataset, "AcquisitionNumber", name),
-        echo_number=echo,
-        echo_time=float_of(dataset, "EchoTime", name),
-        temporal_position=temporal,
-        trigger_time=float_of(dataset, "TriggerTime", name),
-        b_value=float_of(dataset, "DiffusionBValue", name),
-        image_type=image_type_of(dataset, name=name),
+        orientation=floats_of(found, "ImageOrientationPatient", 6, name),
+        position=floats_of(found, "ImagePositionPatient", 3, name),
+        pixel_spacing=floats_of(found, "PixelSpacing", 2, name),
+        slice_thickness=float_of(found, "SliceThickness", name),
+        spacing_between_slices=float_of(found, "SpacingBetweenSlices", name),
+        instance_number=int_of(found, "InstanceNumber", name),
+        acquisition_number=int_of(found, "AcquisitionNumber", name),
+        echo_number=int_of(found, "EchoNumbers", name),
+        echo_time=float_of(found, "EchoTime", name),
+        temporal_position=int_of(found, "TemporalPositionIdentifier", name),
+        trigger_time=float_of(found, "TriggerTime", name),
+        b_value=float_of(found, "DiffusionBValue", name),
+        image_type=image_type_of(found, name=name),
         stack_id=None,
         in_stack_position=None,
-        images_in_acquisition=int_of(dataset, "ImagesInAcquisition", name),
-        rescale_slope=float_of(dataset, "RescaleSlope", name),
-        rescale_intercept=float_of(dataset, "RescaleIntercept", name),
-        series_description=text_of(dataset, "SeriesDescription", name) or "",
-        manufacturer=text_of(dataset, "Manufacturer", name) or "",
-        repetition_time=float_of(dataset, "RepetitionTime", name),
-        gradient=floats_of(dataset, "DiffusionGradientOrientation", 3, name),
+        images_in_acquisition=int_of(found, "ImagesInAcquisition", name),
+        rescale_slope=float_of(found, "RescaleSlope", name),
+        rescale_intercept=float_of(found, "RescaleIntercept", name),
+        series_description=text_of(found, "SeriesDescription", name) or "",
+        manufacturer=text_of(found, "Manufacturer", name) or "",
+        repetition_time=float_of(found, "RepetitionTime", name),
+        gradient=floats_of(found, "DiffusionGradientOrientation", 3, name),
         lossy=lossy,
         parsed=parsed,
     )
+
+
+_BASE = tuple(
+    (keyword, tag_for_keyword(keyword) or 0)
+    for keyword in (
+        "SOPInstanceUID", "SOPClassUID", "SeriesInstanceUID", "Modality", "FrameOfReferenceUID",
+        "ImageOrientationPatient", "ImagePositionPatient", "PixelSpacing", "SliceThickness",
+        "SpacingBetweenSlices", "InstanceNumber", "AcquisitionNumber", "EchoNumbers", "EchoTime",
+        "TemporalPositionIdentifier", "TriggerTime", "DiffusionBValue", "ImageType",
+        "ImagesInAcquisition", "RescaleSlope", "RescaleIntercept", "SeriesDescription",
+        "Manufacturer", "RepetitionTime", "DiffusionGradientOrientation",
+    )
+)  # fmt: skip
+"""The attributes :func:`base_header` reads, with their tags."""
 
 
 def with_frame(header: SliceHeader, **changes: Any) -> SliceHeader:
