@@ -36,10 +36,20 @@ from .consistency import SPLIT_KEYS
 from .dicomdir import DICOMDIR_CLASS, indexed_files, is_dicomdir
 from .geometry import ORIENTATION_TOLERANCE
 from .grouping import split_volumes
-from .headers import ParsedSource, SliceHeader
+from .headers import SliceHeader
 from .reading import read_source
 
-__all__ = ["Series", "SeriesCatalog", "Stack", "find_series", "iter_dicom_files", "split_series"]
+__all__ = [
+    "Scanned",
+    "Series",
+    "SeriesCatalog",
+    "Stack",
+    "find_series",
+    "iter_dicom_files",
+    "note_left_out",
+    "scan_sources",
+    "split_series",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -271,39 +281,43 @@ def _not_regular(path: str) -> str | None:
     return "not a regular file"
 
 
-def try_read_headers(
-    source: SourceLike,
-    skipped: list[tuple[str, str]] | None = None,
-    parsed: dict[int, ParsedSource] | None = None,
-    unreadable: list[tuple[str, str]] | None = None,
-) -> list[SliceHeader] | None:
-    """The slice headers of ``source``, or None (logged, noted in ``skipped``) if not an image.
+def scan_sources(
+    sources: Sequence[SourceLike],
+    workers: int | None = None,
+    walked: bool = True,
+    progress: Callable[[Sequence[Any]], Iterable[Any]] | None = None,
+) -> list[Scanned]:
+    """The headers of each source, or why it was left out, read on every core for many files.
 
-    When ``parsed`` is given, what was parsed is kept there under ``id(source)``.
-    A source that looks like a DICOM image but cannot be read (it cannot be
-    opened, or it is an image whose header ends before its pixel data) is
-    also noted in ``unreadable``.
+    Local paths are read in this process and in forked copies of it (see
+    :func:`~dicomnp._execute.map_forked`; ``workers`` as there: by default
+    every core from 200 files, where forking is safe). With ``walked``, a
+    source that is not a DICOM image is left out (its :class:`Scanned` says
+    why); otherwise its error is raised, as :func:`read_source` raises it.
+    ``progress`` wraps the sources as they are read (e.g. ``tqdm.tqdm``).
+
+    Raises
+    ------
+    GeometryError
+        A geometry attribute is malformed.
+    DicomNumpyError
+        Without ``walked``: a source that cannot be read.
     """
-    scanned = _scan(source, keep=parsed is not None)
-    if scanned.headers is not None:
-        if parsed is not None and scanned.parsed is not None:
-            parsed[id(source)] = scanned.parsed
-        return scanned.headers
-    _note(source, scanned, skipped, unreadable)
-    return None
+    local = all(isinstance(source, (str, os.PathLike)) and not is_url(source) for source in sources)
+    processes = forked_processes(len(sources), workers) if local else 1
+    return map_forked(_scan if walked else _read, sources, processes, progress)
 
 
-class _Scanned(NamedTuple):
+class Scanned(NamedTuple):
     """What reading one file's headers found: its headers, or why it was left out."""
 
     headers: list[SliceHeader] | None
     reason: str = ""
     unreadable: bool = False
-    parsed: ParsedSource | None = None
 
 
-def _scan(source: SourceLike, keep: bool = False) -> _Scanned:
-    """Read the headers of ``source``; what was parsed is kept with ``keep``.
+def _scan(source: SourceLike) -> Scanned:
+    """Read the headers of ``source``, or say why it is left out.
 
     Raises
     ------
@@ -311,20 +325,25 @@ def _scan(source: SourceLike, keep: bool = False) -> _Scanned:
         A geometry attribute is malformed.
     """
     try:
-        headers, found = read_source(source)
+        headers = read_source(source)[0]
     except GeometryError:
         raise
     except DicomNumpyError as exc:
         reason = f"{type(exc).__name__}: {exc.detail}"
-        return _Scanned(None, reason, _unreadable_image(exc, source))
+        return Scanned(None, reason, _unreadable_image(exc, source))
     if headers and headers[0].sop_class_uid == DICOMDIR_CLASS:
-        return _Scanned(None, "a DICOMDIR")
-    return _Scanned(headers, parsed=found if keep else None)
+        return Scanned(None, "a DICOMDIR")
+    return Scanned(headers)
 
 
-def _note(
+def _read(source: SourceLike) -> Scanned:
+    """Read the headers of ``source``, raising what reading it raises."""
+    return Scanned(read_source(source)[0])
+
+
+def note_left_out(
     source: SourceLike,
-    scanned: _Scanned,
+    scanned: Scanned,
     skipped: list[tuple[str, str]] | None,
     unreadable: list[tuple[str, str]] | None,
 ) -> None:
@@ -446,11 +465,9 @@ def find_series(
     unreadable: list[tuple[str, str]] = []
     by_series: dict[str, list[SliceHeader]] = {}
     paths = list(_files_of(folder, skipped))
-    local = not is_url(folder)
-    processes = forked_processes(len(paths), workers) if local else 1
-    for path, scanned in zip(paths, map_forked(_scan, paths, processes, progress), strict=True):
+    for path, scanned in zip(paths, scan_sources(paths, workers, progress=progress), strict=True):
         if scanned.headers is None:
-            _note(path, scanned, skipped, unreadable)
+            note_left_out(path, scanned, skipped, unreadable)
         for header in scanned.headers or ():
             by_series.setdefault(header.series_instance_uid, []).append(header)
     series = tuple(split_series(uid, headers) for uid, headers in by_series.items())

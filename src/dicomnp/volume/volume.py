@@ -56,8 +56,7 @@ from .jobs import (
     source_jobs,
 )
 from .preflight import check_before_allocating
-from .reading import read_source
-from .series import Stack, iter_dicom_files, try_read_headers
+from .series import Stack, iter_dicom_files, note_left_out, scan_sources
 
 __all__ = [
     "SeriesPlan",
@@ -323,22 +322,26 @@ def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
     return collect_sources(sources, {})
 
 
-def collect_sources(sources: SeriesSource, parsed: dict[int, ParsedSource]) -> list[SliceHeader]:
-    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``."""
+def collect_sources(
+    sources: SeriesSource, parsed: dict[int, ParsedSource], workers: int | None = None
+) -> list[SliceHeader]:
+    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``.
+
+    The files of a large folder or list are read on every core (see
+    :func:`~dicomnp.volume.series.scan_sources`; ``workers`` as there).
+    """
     if isinstance(sources, Stack):
         return list(sources.headers)
     items, walked = _sources_of(sources)
     headers: list[SliceHeader] = []
     unreadable: list[tuple[str, str]] = []
-    for item in items:
-        if walked:
-            found = try_read_headers(item, parsed=parsed, unreadable=unreadable)
-            if found is None:
-                continue
-            headers.extend(found)
-        else:
-            read, parsed[id(item)] = read_source(item)
-            headers.extend(read)
+    for item, scanned in zip(items, scan_sources(items, workers, walked), strict=True):
+        if scanned.headers is None:  # walked: not an image, or one that cannot be read
+            note_left_out(item, scanned, None, unreadable)
+            continue
+        headers.extend(scanned.headers)
+        if scanned.headers[0].parsed is not None:
+            parsed[id(item)] = scanned.headers[0].parsed
     if unreadable:
         listed = "; ".join(f"{name}: {why}" for name, why in unreadable[:5])
         raise SeriesError(
@@ -510,6 +513,7 @@ def _combine(
         allow_shear=allow_shear,
         check_instance_numbers=check_instance_numbers,
         allow_lossy=options.allow_lossy,
+        workers=workers,
     )
     dtype = series_output_dtype(plan.jobs, options)
     check_before_allocating(
@@ -601,6 +605,7 @@ def plan_series(
     check_instance_numbers: bool = False,
     allow_lossy: bool = False,
     jobs: bool = True,
+    workers: int | None = None,
 ) -> SeriesPlan:
     """Read, sort and validate the slice headers of ``sources``; no pixel is decoded.
 
@@ -612,7 +617,7 @@ def plan_series(
     :class:`Stack`'s files are not read again, and the plan has no jobs.
     """
     parsed: dict[int, ParsedSource] = {}
-    headers = collect_sources(sources, parsed)
+    headers = collect_sources(sources, parsed, workers)
     return plan_headers(
         headers,
         parsed,
