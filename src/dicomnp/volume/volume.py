@@ -48,6 +48,7 @@ from .geometry import cosines as _cosines
 from .headers import ParsedSource, SliceHeader
 from .jobs import (
     SourceJob,
+    carried_lossy,
     parse_sources,
     refuse_lossy_headers,
     refuse_lossy_sources,
@@ -647,7 +648,9 @@ def plan_headers(
         lossy: dict[int, LossyAssessment] = {}
     else:
         lossy = refuse_lossy_sources(
-            parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
+            parse_sources(headers, parsed),
+            RenderOptions(allow_lossy=allow_lossy),
+            carried_lossy(headers),  # assessed from the same headers when they were read
         )
         jobs = True
     for header in headers:
