@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Union, cast
 
 import numpy as np
@@ -56,6 +56,7 @@ from .jobs import (
     series_output_dtype,
     source_jobs,
 )
+from .plain import as_plain_dict
 from .preflight import check_before_allocating
 from .reading import read_source
 from .series import Stack, iter_dicom_files, try_read_headers
@@ -185,7 +186,7 @@ class VolumeHeader:
 
     def as_dict(self) -> dict[str, Any]:
         """The header as a JSON-serialisable dict (tuples become lists)."""
-        return asdict(self)
+        return as_plain_dict(self)  # dataclasses.asdict, without its deep copies
 
     def __repr__(self) -> str:
         # Per-slice tuples would make it as long as the series: their length stands in.
