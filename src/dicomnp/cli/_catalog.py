@@ -16,7 +16,7 @@ from pydicom import Dataset
 
 from .._attributes import Attributes
 from .._source import open_source
-from .._syntaxes import lookup
+from .._syntaxes import TransferSyntax, lookup
 from ..errors import DicomNumpyError
 from ..normalize.lossy import LossyAssessment, assess_lossy, refuse_lossy
 from ..volume.dicomdir import is_dicomdir
@@ -142,39 +142,57 @@ def _files(stack: Stack) -> list[SliceHeader]:
     return list(seen.values())
 
 
+def _assessed(
+    stack: Stack,
+) -> list[tuple[SliceHeader, TransferSyntax, LossyAssessment, Attributes | None]]:
+    """Each file's lossy assessment, with its header read again where it had none.
+
+    The data set is None where the assessment was made when the header was read.
+    """
+    results: list[tuple[SliceHeader, TransferSyntax, LossyAssessment, Attributes | None]] = []
+    for header in _files(stack):
+        syntax = lookup(header.transfer_syntax_uid)
+        if syntax is None:
+            continue
+        if header.lossy is not None:  # assessed when the header was read
+            results.append((header, syntax, header.lossy, None))
+            continue
+        with open_source(header.source) as opened:
+            dataset = opened.dataset
+        results.append((header, syntax, assess_lossy(dataset, syntax), dataset))
+    return results
+
+
+def _named(header: SliceHeader) -> Dataset:
+    """A data set holding only the header's SOP Instance UID, for messages."""
+    known = Dataset()
+    known.SOPInstanceUID = header.sop_instance_uid
+    return known
+
+
 def lossy_of(stack: Stack) -> list[tuple[SliceHeader, LossyAssessment, Attributes]]:
     """The lossy assessment of each file in the stack (RULES R6).
 
     The assessment made when each header was read; a header without one has
     its file's header read again (not its pixels).
     """
-    results: list[tuple[SliceHeader, LossyAssessment, Attributes]] = []
-    for header in _files(stack):
-        syntax = lookup(header.transfer_syntax_uid)
-        if syntax is None:
-            continue
-        if header.lossy is not None:  # assessed when the header was read
-            known = Dataset()
-            known.SOPInstanceUID = header.sop_instance_uid
-            results.append((header, header.lossy, known))
-            continue
-        with open_source(header.source) as opened:
-            dataset = opened.dataset
-        results.append((header, assess_lossy(dataset, syntax), dataset))
-    return results
+    return [
+        (header, assessment, _named(header) if dataset is None else dataset)
+        for header, _, assessment, dataset in _assessed(stack)
+    ]
 
 
 def refuse_lossy_stack(stack: Stack) -> None:
     """Raise LossyDataError for the first lossy file of ``stack``."""
-    for header, assessment, dataset in lossy_of(stack):
-        syntax = lookup(header.transfer_syntax_uid)
-        assert syntax is not None
-        refuse_lossy(assessment, dataset, syntax, header.name)
+    for header, syntax, assessment, dataset in _assessed(stack):
+        if assessment.lossy:  # the data set naming the instance is made for the error only
+            named = _named(header) if dataset is None else dataset
+            refuse_lossy(assessment, named, syntax, header.name)
 
 
 def _lossy_summary(stack: Stack) -> tuple[str, int]:
-    assessed = lossy_of(stack)
-    lossy = [assessment for _, assessment, _ in assessed if assessment.lossy]
+    assessed = _assessed(stack)
+    lossy = [assessment for _, _, assessment, _ in assessed if assessment.lossy]
     if not lossy:
         return "no", 0
     reason = lossy[0].evidence[0]

@@ -16,7 +16,7 @@ file on disk is opened again without being parsed again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +48,7 @@ from .reading import read_source
 
 __all__ = [
     "SourceJob",
+    "carried_lossy",
     "decode_stored",
     "describe_jobs",
     "parse_sources",
@@ -117,22 +118,53 @@ def parse_sources(
 
 
 def refuse_lossy_sources(
-    parsed: dict[int, ParsedSource], options: RenderOptions
+    parsed: dict[int, ParsedSource],
+    options: RenderOptions,
+    assessed: Mapping[int, LossyAssessment] | None = None,
 ) -> dict[int, LossyAssessment]:
     """Assess each source for lossy data from its header; refuse unless ``allow_lossy``.
+
+    Parameters
+    ----------
+    parsed : dict of int to ParsedSource
+        The sources, by ``id(source)``.
+    options : RenderOptions
+        ``options.allow_lossy`` says whether lossy data are accepted.
+    assessed : mapping of int to LossyAssessment, optional
+        Assessments already made from the same headers (as each
+        :class:`SliceHeader` carries one), by ``id(source)``: used instead of
+        assessing those sources again.
+
+    Returns
+    -------
+    dict of int to LossyAssessment
+        Each source's assessment, by ``id(source)``.
 
     Raises
     ------
     LossyDataError
         The first lossy source found, when ``options.allow_lossy`` is false.
     """
+    known = assessed or {}
     found = {}
     for key, source in parsed.items():
-        assessment = assess_lossy(source.dataset, source.syntax)
+        assessment = known.get(key)
+        if assessment is None:
+            assessment = assess_lossy(source.dataset, source.syntax)
         if not options.allow_lossy:
             refuse_lossy(assessment, source.dataset, source.syntax, source.name)
         found[key] = assessment
     return found
+
+
+def carried_lossy(headers: Sequence[SliceHeader]) -> dict[int, LossyAssessment]:
+    """The lossy assessment each header carries, by ``id(header.source)`` (see
+    :func:`refuse_lossy_sources`); headers without one are left out."""
+    carried: dict[int, LossyAssessment] = {}
+    for header in headers:
+        if header.lossy is not None:
+            carried.setdefault(id(header.source), header.lossy)
+    return carried
 
 
 def refuse_lossy_headers(headers: Sequence[SliceHeader]) -> None:
@@ -145,8 +177,10 @@ def refuse_lossy_headers(headers: Sequence[SliceHeader]) -> None:
     """
     for header in headers:
         assessment = header.lossy
+        if assessment is None or not assessment.lossy:
+            continue
         syntax = lookup(header.transfer_syntax_uid)
-        if assessment is not None and assessment.lossy and syntax is not None:
+        if syntax is not None:  # the data set naming the instance is made for the error only
             uid = Dataset()
             uid.SOPInstanceUID = header.sop_instance_uid
             refuse_lossy(assessment, uid, syntax, header.name)

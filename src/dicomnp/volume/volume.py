@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Union, cast
 
 import numpy as np
@@ -48,6 +48,7 @@ from .geometry import cosines as _cosines
 from .headers import ParsedSource, SliceHeader
 from .jobs import (
     SourceJob,
+    carried_lossy,
     parse_sources,
     refuse_lossy_headers,
     refuse_lossy_sources,
@@ -55,6 +56,7 @@ from .jobs import (
     series_output_dtype,
     source_jobs,
 )
+from .plain import as_plain_dict
 from .preflight import check_before_allocating
 from .series import Stack, iter_dicom_files, note_left_out, scan_sources
 
@@ -183,7 +185,7 @@ class VolumeHeader:
 
     def as_dict(self) -> dict[str, Any]:
         """The header as a JSON-serialisable dict (tuples become lists)."""
-        return asdict(self)
+        return as_plain_dict(self)  # dataclasses.asdict, without its deep copies
 
     def __repr__(self) -> str:
         # Per-slice tuples would make it as long as the series: their length stands in.
@@ -652,7 +654,9 @@ def plan_headers(
         lossy: dict[int, LossyAssessment] = {}
     else:
         lossy = refuse_lossy_sources(
-            parse_sources(headers, parsed), RenderOptions(allow_lossy=allow_lossy)
+            parse_sources(headers, parsed),
+            RenderOptions(allow_lossy=allow_lossy),
+            carried_lossy(headers),  # assessed from the same headers when they were read
         )
         jobs = True
     for header in headers:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from .consistency import Dropped
 from .grouping import VolumeSplit, split_volumes
 from .headers import ParsedSource, text_of
 from .jobs import series_output_dtype
+from .plain import as_plain_dict
 from .preflight import check_before_allocating
 from .volume import (
     SeriesPlan,
@@ -200,7 +201,7 @@ class Volume4DHeader:
 
     def as_dict(self) -> dict[str, Any]:
         """The header as a JSON-serialisable dict (tuples become lists)."""
-        return asdict(self)
+        return as_plain_dict(self)  # dataclasses.asdict, without its deep copies
 
 
 @dataclass(frozen=True, eq=False)
