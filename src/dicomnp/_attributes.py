@@ -189,7 +189,7 @@ class HeadAttributes:
         cuts = [  # (tag, start, end) of the values let go, in the order of the file
             (tag, start, start + length if length >= 0 else ends[tag])
             for tag, (_, start, length) in located.elements.items()
-            if (length > limit or length < 0) and tag >> 16 not in _WHOLE
+            if (length > limit or (length < 0 and tag in ends)) and tag >> 16 not in _WHOLE
         ]
         if not cuts:
             return
@@ -209,10 +209,13 @@ class HeadAttributes:
             shift = moved.get(start, shift)
             elements[tag] = _LET_GO if start in moved else (vr, start - shift, length)
         self._data = b"".join(parts)
-        self._located = Located(located.meta, elements, located.syntax, len(self._data))
-        self._table = elements
         self._file_meta = None
         self._reread = reread
+        # kept packed, unpacked when next read (see __getattr__): few objects for the
+        # garbage collector to visit while a folder's headers are read
+        self._packed_tables = (_packed(located.meta), _packed(elements))
+        self._syntax = located.syntax
+        del self._located, self._table
 
     def __getstate__(self) -> dict[str, Any]:
         """What a pickle holds: the bytes, and where the elements lie packed in arrays.
@@ -223,11 +226,16 @@ class HeadAttributes:
         """
         if self._parent is not None:
             raise TypeError("pickle the data set, not its File Meta Information")
-        located = self._located
+        packed = self.__dict__.get("_packed_tables")
+        if packed is None:  # unpacked: pack it
+            located = self._located
+            packed, syntax = (_packed(located.meta), _packed(located.elements)), located.syntax
+        else:
+            syntax = self._syntax
         return {
             "data": self._data,
-            "tables": (_packed(located.meta), _packed(located.elements)),
-            "syntax": located.syntax,
+            "tables": packed,
+            "syntax": syntax,
             "build": self._build,
             "reread": self._reread,
             "ascii": self._ascii,
