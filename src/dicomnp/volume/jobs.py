@@ -10,12 +10,17 @@ by the rules and options of :func:`dicomnp.to_array`, here, on threads or on
 processes.
 
 Each file's header, parsed when the slice headers were read, is reused: a
-file on disk is opened again without being parsed again.
+file on disk is opened again by descriptor, without being parsed again, and
+read by offset straight into its slots. The files of a series whose headers
+read the same (rescale, window, padding, ...) share one rendering plan and
+its description (:class:`~dicomnp.normalize.PlanCache`); a file that reads
+otherwise is rendered by a plan of its own.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,19 +31,19 @@ from numpy.typing import NDArray
 from pydicom import Dataset
 
 from .._execute import FrameJob, JobFacts, Target, execute, plan_schedule
-from .._source import FileReader, OpenSource, SourceLike, open_source
+from .._source import ByteReader, FileReader, OpenSource, SourceLike, open_source
 from .._syntaxes import lookup
 from .._workers import WorkerPool
-from ..decode import FrameDecoder, open_frames
+from ..decode import FrameDecoder, PixelInfo, open_frames
 from ..errors import InconsistentSeriesError
 from ..normalize import (
     FrameRenderer,
     LossyAssessment,
+    PlanCache,
     RenderingDescription,
     RenderOptions,
     Values,
     assess_lossy,
-    describe_rendering,
     refuse_lossy,
     series_dtype,
     slice_output,
@@ -208,59 +213,142 @@ def series_output_dtype(jobs: Sequence[SourceJob], options: RenderOptions) -> np
     return combined
 
 
+_BY_OFFSET = hasattr(os, "preadv")
+"""Whether a file can be read by offset through its descriptor, without a file object."""
+
+
+class _FileByOffset:
+    """Reads an open file by offset through its descriptor (``os.preadv``): a ByteReader."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+
+    @property
+    def size(self) -> int:
+        return os.fstat(self._descriptor).st_size
+
+    def readinto(self, offset: int, view: memoryview) -> int:
+        """Fill ``view`` from ``offset``, short only at the end of the file; the bytes read."""
+        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        total = 0
+        while total < len(target):
+            count = os.preadv(self._descriptor, [target[total:]], offset + total)
+            if not count:
+                break
+            total += count
+        return total
+
+    def read(self, offset: int, size: int) -> bytes:
+        buffer = bytearray(max(0, min(size, self.size - offset)))
+        return bytes(buffer[: self.readinto(offset, memoryview(buffer))])
+
+
 @contextmanager
-def _reopen(job: SourceJob) -> Iterator[OpenSource]:
-    """Open the job's source again, without parsing a file's header a second time."""
+def _reopen(job: SourceJob) -> Iterator[tuple[OpenSource, FrameDecoder]]:
+    """Open the job's source again, and its decoder, without parsing a file's header twice.
+
+    A file on disk is opened by path (by descriptor where it can be read by
+    offset), with the header, pixel element and Image Pixel attributes found
+    when it was parsed; any other source is opened and parsed again.
+    """
     parsed = job.parsed
-    if parsed.reopenable:
+    if not parsed.reopenable:
+        with open_source(job.source) as opened:
+            yield opened, open_frames(opened)
+    elif _BY_OFFSET:
+        assert parsed.path is not None
+        descriptor = os.open(parsed.path, os.O_RDONLY)
+        try:
+            yield _opened_again(parsed, _FileByOffset(descriptor))
+        finally:
+            os.close(descriptor)
+    else:
         assert parsed.path is not None
         with open(parsed.path, "rb") as fp:
-            yield OpenSource(
-                name=parsed.name,
-                dataset=parsed.dataset,
-                syntax=parsed.syntax,
-                pixel=parsed.pixel,
-                reader=FileReader(fp),
-                path=parsed.path,
-            )
-        return
-    with open_source(job.source) as opened:
-        yield opened
+            yield _opened_again(parsed, FileReader(fp))
 
 
-def _check_unchanged(job: SourceJob, decoder: FrameDecoder) -> None:
-    info = decoder.info
+def _opened_again(parsed: ParsedSource, reader: ByteReader) -> tuple[OpenSource, FrameDecoder]:
+    opened = OpenSource(
+        name=parsed.name,
+        dataset=parsed.dataset,
+        syntax=parsed.syntax,
+        pixel=parsed.pixel,
+        reader=reader,
+        path=parsed.path,
+    )
+    return opened, open_frames(opened, parsed.info)
+
+
+def _check_unchanged(job: SourceJob, info: PixelInfo) -> None:
+    """Refuse a source whose Image Pixel attributes are not those its slice headers hold."""
     for header in job.headers[:1]:
-        found = (info.rows, info.columns, info.samples_per_pixel, info.dtype.name)
-        wanted = (header.rows, header.columns, header.samples_per_pixel, header.dtype)
+        found = (info.rows, info.columns, info.samples_per_pixel, info.dtype)
+        wanted = (header.rows, header.columns, header.samples_per_pixel, np.dtype(header.dtype))
         if found != wanted:
+            shown = [(*item[:3], item[3].name) for item in (found, wanted)]
             raise InconsistentSeriesError(
-                f"the file changed since its header was read: {found} != {wanted}",
+                f"the file changed since its header was read: {shown[0]} != {shown[1]}",
                 files=[header.name],
                 path=header.label,
             )
 
 
-def _renderer(
-    job: SourceJob, opened: OpenSource, options: RenderOptions, dtype: np.dtype[Any]
-) -> FrameRenderer:
-    decoder = open_frames(opened)
-    _check_unchanged(job, decoder)
-    renderer = FrameRenderer.of_source(opened, job.frames, options, decoder)
-    planned = renderer.plan.dtype
-    widened = options.values is Values.MODALITY and (planned.kind != "f" or dtype.kind == "f")
-    if planned != dtype and not widened:  # series_dtype chose a dtype that holds the slice
-        raise InconsistentSeriesError(
-            f"{job.name} renders to {planned}, which the series dtype {dtype} cannot hold",
-            files=[header.label for header in job.headers],
-            path=job.name,
+class _Rendering:
+    """How the jobs of one series render: by these options, into this dtype.
+
+    Jobs whose headers read the same share one plan and its description
+    (:class:`~dicomnp.normalize.PlanCache`).
+    """
+
+    def __init__(self, options: RenderOptions, dtype: np.dtype[Any]) -> None:
+        self.options = options
+        self.dtype = dtype
+        self.plans = PlanCache(options)
+
+    def renderer(
+        self, job: SourceJob, opened: OpenSource, decoder: FrameDecoder
+    ) -> tuple[FrameRenderer, RenderingDescription]:
+        """The renderer of the job's frames over ``decoder``, and how it renders them.
+
+        Raises
+        ------
+        InconsistentSeriesError
+            The file changed since its header was read, or it renders to a
+            dtype the series dtype cannot hold.
+        """
+        info = decoder.info
+        _check_unchanged(job, info)
+        planned = self.plans.planned(
+            opened.dataset,
+            info,
+            decoder.photometric_interpretation,
+            job.frames,
+            little_endian=opened.syntax.little_endian,
+            name=opened.name,
         )
-    return renderer
+        self._check_dtype(job, planned.plan.dtype)
+        return FrameRenderer.by_transform(decoder, planned.transform), planned.description
 
+    def _check_dtype(self, job: SourceJob, planned: np.dtype[Any]) -> None:
+        dtype = self.dtype
+        widened = self.options.values is Values.MODALITY and (
+            planned.kind != "f" or dtype.kind == "f"
+        )
+        if planned != dtype and not widened:  # series_dtype chose a dtype that holds the slice
+            raise InconsistentSeriesError(
+                f"{job.name} renders to {planned}, which the series dtype {dtype} cannot hold",
+                files=[header.label for header in job.headers],
+                path=job.name,
+            )
 
-def _describe(job: SourceJob, renderer: FrameRenderer) -> RenderingDescription:
-    """How the job's frames were rendered (see :func:`describe_rendering`)."""
-    return describe_rendering(renderer.plan, job.parsed.dataset, job.name)
+    def describe(self, job: SourceJob) -> RenderingDescription:
+        """How the job's frames render (see :func:`describe_rendering`), nothing decoded.
+
+        A codec's colour model may be read from the start of frame 0.
+        """
+        with _reopen(job) as (opened, decoder):
+            return self.renderer(job, opened, decoder)[1]
 
 
 def describe_jobs(
@@ -271,11 +359,8 @@ def describe_jobs(
     Nothing is decoded (a codec's colour model may be read from the start of
     frame 0): for lazy volumes, whose header is needed before any slice.
     """
-    described = []
-    for job in jobs:
-        with _reopen(job) as opened:
-            described.append(_describe(job, _renderer(job, opened, options, dtype)))
-    return described
+    rendering = _Rendering(options, dtype)
+    return [rendering.describe(job) for job in jobs]
 
 
 def render_series(
@@ -325,24 +410,22 @@ def render_series(
             for job in jobs
         ),
     )
+    rendering = _Rendering(options, dtype)
     described: list[RenderingDescription | None] = [None] * len(jobs)
 
     @contextmanager
     def open_renderer(index: int, helper: bool) -> Iterator[FrameRenderer]:
         job = jobs[index]
-        with _reopen(job) as opened:
-            renderer = _renderer(job, opened, options, dtype)
-            if described[index] is None:
-                described[index] = _describe(job, renderer)
+        with _reopen(job) as (opened, decoder):
+            renderer, described[index] = rendering.renderer(job, opened, decoder)
             yield renderer
 
     frame_jobs = [job.frame_job(options, dtype) for job in jobs]
     execute(frame_jobs, facts, Target(array, mask), open_renderer, schedule, pool=pool)
-    for index, job in enumerate(jobs):
-        if described[index] is None:  # rendered by other processes only
-            with _reopen(job) as opened:  # the plan may read the start of frame 0
-                described[index] = _describe(job, _renderer(job, opened, options, dtype))
-    return [item for item in described if item is not None]
+    return [
+        rendering.describe(job) if item is None else item  # None: rendered by other processes
+        for job, item in zip(jobs, described, strict=True)
+    ]
 
 
 def decode_stored(header: SliceHeader) -> NDArray[Any]:
