@@ -222,10 +222,13 @@ class _FileByOffset:
 
     def __init__(self, descriptor: int) -> None:
         self._descriptor = descriptor
+        self._size: int | None = None
 
     @property
     def size(self) -> int:
-        return os.fstat(self._descriptor).st_size
+        if self._size is None:  # asked for by encapsulated data only
+            self._size = os.fstat(self._descriptor).st_size
+        return self._size
 
     def readinto(self, offset: int, view: memoryview) -> int:
         """Fill ``view`` from ``offset``, short only at the end of the file; the bytes read."""
@@ -243,32 +246,8 @@ class _FileByOffset:
         return bytes(buffer[: self.readinto(offset, memoryview(buffer))])
 
 
-@contextmanager
-def _reopen(job: SourceJob) -> Iterator[tuple[OpenSource, FrameDecoder]]:
-    """Open the job's source again, and its decoder, without parsing a file's header twice.
-
-    A file on disk is opened by path (by descriptor where it can be read by
-    offset), with the header, pixel element and Image Pixel attributes found
-    when it was parsed; any other source is opened and parsed again.
-    """
-    parsed = job.parsed
-    if not parsed.reopenable:
-        with open_source(job.source) as opened:
-            yield opened, open_frames(opened)
-    elif _BY_OFFSET:
-        assert parsed.path is not None
-        descriptor = os.open(parsed.path, os.O_RDONLY)
-        try:
-            yield _opened_again(parsed, _FileByOffset(descriptor))
-        finally:
-            os.close(descriptor)
-    else:
-        assert parsed.path is not None
-        with open(parsed.path, "rb") as fp:
-            yield _opened_again(parsed, FileReader(fp))
-
-
 def _opened_again(parsed: ParsedSource, reader: ByteReader) -> tuple[OpenSource, FrameDecoder]:
+    """A parsed file opened again over ``reader``, and its decoder: nothing parsed twice."""
     opened = OpenSource(
         name=parsed.name,
         dataset=parsed.dataset,
@@ -295,21 +274,49 @@ def _check_unchanged(job: SourceJob, info: PixelInfo) -> None:
 
 
 class _Rendering:
-    """How the jobs of one series render: by these options, into this dtype.
+    """How the jobs of a series render: by these options, into this dtype.
 
     Jobs whose headers read the same share one plan and its description
     (:class:`~dicomnp.normalize.PlanCache`).
     """
 
-    def __init__(self, options: RenderOptions, dtype: np.dtype[Any]) -> None:
+    def __init__(
+        self, jobs: Sequence[SourceJob], options: RenderOptions, dtype: np.dtype[Any]
+    ) -> None:
+        self.jobs = jobs
         self.options = options
         self.dtype = dtype
         self.plans = PlanCache(options)
+        self.described: list[RenderingDescription | None] = [None] * len(jobs)
 
-    def renderer(
-        self, job: SourceJob, opened: OpenSource, decoder: FrameDecoder
-    ) -> tuple[FrameRenderer, RenderingDescription]:
-        """The renderer of the job's frames over ``decoder``, and how it renders them.
+    @contextmanager
+    def open_renderer(self, index: int, helper: bool = False) -> Iterator[FrameRenderer]:
+        """A renderer of job ``index``'s frames, over its source opened again (an OpenRenderer).
+
+        A file on disk is opened by path (by descriptor, where it can be
+        read by offset) with the header, pixel element and Image Pixel
+        attributes found when it was parsed; any other source is opened and
+        parsed again. How the job renders is noted in :attr:`described`.
+        """
+        job = self.jobs[index]
+        parsed = job.parsed
+        if not parsed.reopenable:
+            with open_source(job.source) as opened:
+                yield self._renderer(index, opened, open_frames(opened))
+        elif _BY_OFFSET:
+            assert parsed.path is not None
+            descriptor = os.open(parsed.path, os.O_RDONLY)
+            try:
+                yield self._renderer(index, *_opened_again(parsed, _FileByOffset(descriptor)))
+            finally:
+                os.close(descriptor)
+        else:
+            assert parsed.path is not None
+            with open(parsed.path, "rb") as fp:
+                yield self._renderer(index, *_opened_again(parsed, FileReader(fp)))
+
+    def _renderer(self, index: int, opened: OpenSource, decoder: FrameDecoder) -> FrameRenderer:
+        """The renderer of job ``index``'s frames over ``decoder``; notes how it renders them.
 
         Raises
         ------
@@ -317,6 +324,7 @@ class _Rendering:
             The file changed since its header was read, or it renders to a
             dtype the series dtype cannot hold.
         """
+        job = self.jobs[index]
         info = decoder.info
         _check_unchanged(job, info)
         planned = self.plans.planned(
@@ -328,7 +336,8 @@ class _Rendering:
             name=opened.name,
         )
         self._check_dtype(job, planned.plan.dtype)
-        return FrameRenderer.by_transform(decoder, planned.transform), planned.description
+        self.described[index] = planned.description
+        return FrameRenderer.by_transform(decoder, planned.transform)
 
     def _check_dtype(self, job: SourceJob, planned: np.dtype[Any]) -> None:
         dtype = self.dtype
@@ -342,13 +351,21 @@ class _Rendering:
                 path=job.name,
             )
 
-    def describe(self, job: SourceJob) -> RenderingDescription:
-        """How the job's frames render (see :func:`describe_rendering`), nothing decoded.
+    def descriptions(self) -> list[RenderingDescription]:
+        """How each job renders (see :func:`describe_rendering`), in the order of the jobs.
 
-        A codec's colour model may be read from the start of frame 0.
+        Jobs not rendered in this process (by other processes, or not yet)
+        are opened to be described; nothing is decoded (a codec's colour
+        model may be read from the start of frame 0).
         """
-        with _reopen(job) as (opened, decoder):
-            return self.renderer(job, opened, decoder)[1]
+        described = []
+        for index, item in enumerate(self.described):
+            if item is None:
+                with self.open_renderer(index):
+                    item = self.described[index]
+            assert item is not None
+            described.append(item)
+        return described
 
 
 def describe_jobs(
@@ -359,8 +376,7 @@ def describe_jobs(
     Nothing is decoded (a codec's colour model may be read from the start of
     frame 0): for lazy volumes, whose header is needed before any slice.
     """
-    rendering = _Rendering(options, dtype)
-    return [rendering.describe(job) for job in jobs]
+    return _Rendering(jobs, options, dtype).descriptions()
 
 
 def render_series(
@@ -410,22 +426,10 @@ def render_series(
             for job in jobs
         ),
     )
-    rendering = _Rendering(options, dtype)
-    described: list[RenderingDescription | None] = [None] * len(jobs)
-
-    @contextmanager
-    def open_renderer(index: int, helper: bool) -> Iterator[FrameRenderer]:
-        job = jobs[index]
-        with _reopen(job) as (opened, decoder):
-            renderer, described[index] = rendering.renderer(job, opened, decoder)
-            yield renderer
-
+    rendering = _Rendering(jobs, options, dtype)
     frame_jobs = [job.frame_job(options, dtype) for job in jobs]
-    execute(frame_jobs, facts, Target(array, mask), open_renderer, schedule, pool=pool)
-    return [
-        rendering.describe(job) if item is None else item  # None: rendered by other processes
-        for job, item in zip(jobs, described, strict=True)
-    ]
+    execute(frame_jobs, facts, Target(array, mask), rendering.open_renderer, schedule, pool=pool)
+    return rendering.descriptions()
 
 
 def decode_stored(header: SliceHeader) -> NDArray[Any]:
