@@ -121,3 +121,11 @@ def test_a_file_cut_short_after_its_header_was_read_is_refused(tmp_path: Path) -
     array = np.empty((4, 6, 5, 1), dtype=dtype)
     with pytest.raises(TruncatedPixelDataError, match="ends 4 bytes before the end of the frame"):
         render_series(plan.jobs, array, None, render, 1)
+
+
+def test_threads_share_the_plans_and_render_as_one_thread_does(tmp_path: Path) -> None:
+    paths = written(varied(24), tmp_path)
+    alone = combine_series(paths, values="modality", workers=1)
+    shared = combine_series(paths, values="modality", workers=2)
+    np.testing.assert_array_equal(shared.array, alone.array)
+    assert shared.header == alone.header

@@ -20,9 +20,11 @@ __all__ = ["FrameRenderer"]
 class FrameRenderer:
     """Decodes and renders chosen frames of one source.
 
-    The plan is made once, from the header, when the renderer is created.
-    Where stored and output samples have the same size, frames are decoded
-    into the output itself; otherwise through one reused frame buffer.
+    The plan is made once, from the header, when the renderer is created,
+    or given made already (:meth:`by_transform`: files of a series that
+    read the same share one). Where stored and output samples have the same
+    size, frames are decoded into the output itself; otherwise through one
+    reused frame buffer.
 
     Parameters
     ----------
