@@ -39,9 +39,9 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, TypeVar
 
@@ -410,34 +410,47 @@ def execute(
 
 
 class _Renderers:
-    """The renderer one thread holds: the current job's, replaced when the thread moves on."""
+    """The renderer one thread holds: the current job's, replaced when the thread moves on.
+
+    A context manager: on exit, the renderer still held is closed (told of
+    any error, as a ``with`` block would tell it).
+    """
 
     def __init__(
         self,
         jobs: Sequence[FrameJob],
         target: Target,
         open_renderer: OpenRenderer,
-        stack: ExitStack,
         *,
         helper: bool,
     ) -> None:
         self.jobs = jobs
         self.target = target
         self.open_renderer = open_renderer
-        self.stack = stack
         self.helper = helper
         self.job = -1
         self.renderer: FrameRenderer | None = None
+        self._held: AbstractContextManager[FrameRenderer] | None = None
+
+    def __enter__(self) -> _Renderers:
+        return self
+
+    def __exit__(self, *raised: Any) -> bool:
+        held, self._held, self.renderer = self._held, None, None
+        return bool(held.__exit__(*raised)) if held is not None else False
 
     def __call__(self, unit: tuple[int, range]) -> None:
         index, positions = unit
-        if index != self.job or self.renderer is None:
-            self.stack.close()
-            self.renderer = self.stack.enter_context(self.open_renderer(index, self.helper))
-            self.job = index
+        renderer = self.renderer
+        if index != self.job or renderer is None:
+            # a job a file: entered and left by hand, which costs less than an ExitStack
+            self.__exit__(None, None, None)
+            held = self.open_renderer(index, self.helper)
+            renderer = held.__enter__()
+            self._held, self.renderer, self.job = held, renderer, index
         slots = self.jobs[index].slots
         for position in positions:
-            self.target.render(self.renderer, position, slots[position])
+            self.target.render(renderer, position, slots[position])
 
 
 def _run_units(
@@ -449,13 +462,10 @@ def _run_units(
 ) -> None:
     """Render units (a job and positions of its frames) on ``threads`` threads, this one too."""
 
-    @contextmanager
-    def helper() -> Iterator[Callable[[tuple[int, range]], None]]:
-        with ExitStack() as stack:
-            yield _Renderers(jobs, target, open_renderer, stack, helper=True)
+    def helper() -> _Renderers:
+        return _Renderers(jobs, target, open_renderer, helper=True)
 
-    with ExitStack() as stack:
-        here = _Renderers(jobs, target, open_renderer, stack, helper=False)
+    with _Renderers(jobs, target, open_renderer, helper=False) as here:
         if threads <= 1 or len(units) < 2:
             for unit in units:
                 here(unit)

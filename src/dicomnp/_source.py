@@ -47,6 +47,7 @@ __all__ = [
     "OpenSource",
     "PixelElement",
     "SourceLike",
+    "file_stamp",
     "open_source",
     "release_large_values",
     "source_name",
@@ -174,7 +175,8 @@ class _CappedReader(io.BufferedReader):
 
     def __init__(self, raw: io.FileIO) -> None:
         super().__init__(raw)
-        self._size = os.fstat(raw.fileno()).st_size
+        self.stamp = file_stamp(raw.fileno())
+        self._size = self.stamp[2]
 
     def read(self, size: int | None = -1) -> bytes:
         if size is not None and size > 0:
@@ -236,6 +238,14 @@ class OpenSource:
     reader: ByteReader
     path: str | None = None
     """The file's path when the source was a path, so other processes can open it."""
+    stamp: tuple[int, ...] | None = None
+    """The file's :func:`file_stamp` when opened, for a path; to tell whether it changed since."""
+
+
+def file_stamp(descriptor: int) -> tuple[int, ...]:
+    """What tells a file opened later from this one: device, inode, size, modification time."""
+    found = os.fstat(descriptor)
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
 
 
 def source_name(source: object) -> str:
@@ -287,7 +297,7 @@ def open_source(source: SourceLike) -> Iterator[OpenSource]:
         except OSError as exc:
             raise NotDicomError(f"cannot open: {exc.strerror or exc}", path=name) from exc
         with fp:
-            yield _from_file(fp, name, buffered=True, path=os.fsdecode(source))
+            yield _from_file(fp, name, buffered=True, path=os.fsdecode(source), stamp=fp.stamp)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         yield _from_file(io.BytesIO(source), name, buffered=True)
     elif hasattr(source, "read") and hasattr(source, "seek"):
@@ -523,7 +533,12 @@ def _read_implicitly(dataset: Attributes, syntax: TransferSyntax) -> bool:
 
 
 def _from_file(
-    fp: BinaryIO, name: str, *, buffered: bool = False, path: str | None = None
+    fp: BinaryIO,
+    name: str,
+    *,
+    buffered: bool = False,
+    path: str | None = None,
+    stamp: tuple[int, ...] | None = None,
 ) -> OpenSource:
     walked = _walked_header(fp, name) if buffered else None
     dataset: Attributes
@@ -532,7 +547,7 @@ def _from_file(
     else:  # not the common case: pydicom reads it
         deflated = deflated_start(fp)
         if deflated is not None:
-            return replace(_from_deflated(fp, *deflated, name), path=path)
+            return replace(_from_deflated(fp, *deflated, name), path=path, stamp=stamp)
         dataset = (
             _read_header_buffered(fp, name, walk=False) if buffered else _read_header(fp, name)
         )
@@ -546,7 +561,13 @@ def _from_file(
     except NoPixelDataError:
         raise _no_pixels(dataset, name) from None
     return OpenSource(
-        name=name, dataset=dataset, syntax=syntax, pixel=pixel, reader=reader, path=path
+        name=name,
+        dataset=dataset,
+        syntax=syntax,
+        pixel=pixel,
+        reader=reader,
+        path=path,
+        stamp=stamp,
     )
 
 

@@ -63,8 +63,16 @@ class FrameDecoder(Protocol):
         ...
 
 
-def open_frames(source: OpenSource) -> FrameDecoder:
+def open_frames(source: OpenSource, info: PixelInfo | None = None) -> FrameDecoder:
     """Return the decoder for the pixel data of an opened source.
+
+    Parameters
+    ----------
+    source : OpenSource
+        The opened source.
+    info : PixelInfo, optional
+        Its Image Pixel attributes, when read already from ``source.dataset``
+        and ``source.pixel`` (:meth:`PixelInfo.from_dataset`): not read again.
 
     Raises
     ------
@@ -90,7 +98,8 @@ def open_frames(source: OpenSource) -> FrameDecoder:
             path=source.name,
             tag=pixel.tag,
         )
-    info = PixelInfo.from_dataset(source.dataset, pixel, source.name)
+    if info is None:
+        info = PixelInfo.from_dataset(source.dataset, pixel, source.name)
     if syntax.codec is Codec.NATIVE:
         if pixel.length is None:
             raise CorruptPixelDataError(

@@ -102,6 +102,9 @@ class NativeFrames:
         self._subsampled = info.photometric_interpretation in _HALF_SUBSAMPLED
         # Big endian OW with 8-bit cells: bytes are swapped within each 16-bit word.
         self._swapped_words = not little_endian and info.bits_allocated == 8 and pixel.vr == "OW"
+        self._frame_bytes = _frame_bytes(info)
+        # Read once here, not per frame: a series makes a decoder per file.
+        self._shifts = (0, 0) if info.float_data else _bit_shifts(info)
         check_native_size(info, pixel, name)
 
     @property
@@ -126,7 +129,7 @@ class NativeFrames:
         if info.bits_allocated == 1:
             self._decode_bits(index, out)
             return
-        frame_bytes = _frame_bytes(info)
+        frame_bytes = self._frame_bytes
         start = self._pixel.value_offset + index * frame_bytes
         if self._subsampled:
             half = np.empty((info.rows, info.columns // 2, 4), dtype=out.dtype)
@@ -148,8 +151,8 @@ class NativeFrames:
             self._check_count(count, size, index)
         if dest.dtype.itemsize > 1 and not self._little_endian:
             dest.byteswap(inplace=True)
-        if not self.info.float_data:
-            _extract_bits(dest, self.info)
+        if self._shifts != (0, 0):
+            _extract_bits(dest, *self._shifts)
 
     def _read_swapped_words(self, start: int, size: int, dest: NDArray[Any]) -> None:
         relative = start - self._pixel.value_offset
@@ -186,14 +189,17 @@ class NativeFrames:
             )
 
 
-def _extract_bits(values: NDArray[Any], info: PixelInfo) -> None:
-    """Keep bits HighBit-BitsStored+1 .. HighBit of each cell, sign-extended if signed.
+def _bit_shifts(info: PixelInfo) -> tuple[int, int]:
+    """The left and right shifts that keep bits HighBit-BitsStored+1 .. HighBit of a cell."""
+    return info.bits_allocated - 1 - info.high_bit, info.bits_allocated - info.bits_stored
+
+
+def _extract_bits(values: NDArray[Any], up: int, down: int) -> None:
+    """Keep the bits of each cell that :func:`_bit_shifts` says, sign-extended if signed.
 
     Shifting left drops the bits above High Bit; shifting right drops those
     below the sample, arithmetically for signed dtypes (RULES.md section 1.1).
     """
-    up = info.bits_allocated - 1 - info.high_bit
-    down = info.bits_allocated - info.bits_stored
     if up:
         np.left_shift(values, up, out=values)
     if down:

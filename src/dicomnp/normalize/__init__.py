@@ -20,6 +20,7 @@ from .options import (
 )
 from .plan import Kind, RenderPlan, plan_rendering
 from .renderer import FrameRenderer
+from .reuse import PlanCache, Planned
 from .series import SliceOutput, series_dtype, slice_output
 from .transform import FrameTransform
 
@@ -33,6 +34,8 @@ __all__ = [
     "LossyAssessment",
     "Padding",
     "PaddingLike",
+    "PlanCache",
+    "Planned",
     "RenderOptions",
     "RenderPlan",
     "RenderingDescription",

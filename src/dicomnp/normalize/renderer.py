@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -21,9 +20,11 @@ __all__ = ["FrameRenderer"]
 class FrameRenderer:
     """Decodes and renders chosen frames of one source.
 
-    The plan is made once, from the header, when the renderer is created.
-    Where stored and output samples have the same size, frames are decoded
-    into the output itself; otherwise through one reused frame buffer.
+    The plan is made once, from the header, when the renderer is created,
+    or given made already (:meth:`by_transform`: files of a series that
+    read the same share one). Where stored and output samples have the same
+    size, frames are decoded into the output itself; otherwise through one
+    reused frame buffer.
 
     Parameters
     ----------
@@ -66,9 +67,7 @@ class FrameRenderer:
         little_endian: bool,
         name: str,
     ) -> None:
-        self.decoder = decoder
-        self.frames = frames
-        self.plan: RenderPlan = plan_rendering(
+        plan = plan_rendering(
             dataset,
             decoder.info,
             decoder.photometric_interpretation,
@@ -77,8 +76,25 @@ class FrameRenderer:
             little_endian=little_endian,
             name=name,
         )
-        self.transform = FrameTransform(self.plan)
+        self._bind(decoder, FrameTransform(plan))
+
+    def _bind(self, decoder: FrameDecoder, transform: FrameTransform) -> None:
+        self.decoder = decoder
+        self.transform = transform
+        self.plan: RenderPlan = transform.plan
+        self.frames: tuple[int, ...] = transform.plan.frames
         self._scratch: NDArray[Any] | None = None
+
+    @classmethod
+    def by_transform(cls, decoder: FrameDecoder, transform: FrameTransform) -> FrameRenderer:
+        """The renderer of a plan made already (``transform.plan``), over ``decoder``.
+
+        The plan must have been made for data that ``decoder`` decodes as it
+        reports (its ``info`` and ``photometric_interpretation``).
+        """
+        renderer = cls.__new__(cls)
+        renderer._bind(decoder, transform)
+        return renderer
 
     @classmethod
     def of_source(
@@ -104,10 +120,7 @@ class FrameRenderer:
         For another thread: the plan and its transform are shared; the
         decoder and the scratch frame are its own.
         """
-        twin = copy.copy(self)
-        twin.decoder = decoder
-        twin._scratch = None
-        return twin
+        return FrameRenderer.by_transform(decoder, self.transform)
 
     def render_into(
         self, position: int, out: NDArray[Any], mask: NDArray[np.bool_] | None = None

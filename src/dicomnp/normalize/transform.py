@@ -22,6 +22,21 @@ from .values import Rescale, apply_rescale, stored_range, unsigned_dtype, unsign
 __all__ = ["FrameTransform"]
 
 
+def _direct_dtype(plan: RenderPlan) -> np.dtype[Any] | None:
+    """The stored dtype the decoder writes into the output, where the plan allows it.
+
+    In stored mode, for grey and RGB-like data whose stored and output
+    samples have the same size (see :meth:`FrameTransform.direct_target`).
+    """
+    if plan.options.values is not Values.STORED or plan.kind is Kind.PALETTE:
+        return None
+    if plan.info.dtype.itemsize != plan.dtype.itemsize:
+        return None
+    if plan.samples != plan.info.samples_per_pixel:
+        return None
+    return plan.info.dtype
+
+
 class FrameTransform:
     """Renders decoded frames by ``plan``.
 
@@ -48,6 +63,9 @@ class FrameTransform:
     def __init__(self, plan: RenderPlan) -> None:
         self.plan = plan
         self._tables: dict[tuple[Any, ...], NDArray[Any]] = {}
+        # Decided once per plan, not per frame: a series renders many frames by one plan.
+        self._direct = _direct_dtype(plan)
+        self._offset = unsigned_offset(plan.info.bits_stored, bool(plan.info.pixel_representation))
 
     def direct_target(self, out: NDArray[Any]) -> NDArray[Any] | None:
         """A view of ``out`` the decoder can write stored values into, or None.
@@ -56,13 +74,7 @@ class FrameTransform:
         output samples have the same size: the offset and inversion are then
         made in place, with no second frame buffer.
         """
-        if self.plan.options.values is not Values.STORED or self.plan.kind is Kind.PALETTE:
-            return None
-        if self.plan.info.dtype.itemsize != self.plan.dtype.itemsize:
-            return None
-        if self.plan.samples != self.plan.info.samples_per_pixel:
-            return None
-        return out.view(self.plan.info.dtype)
+        return None if self._direct is None else out.view(self._direct)
 
     def render(
         self,
@@ -138,11 +150,8 @@ class FrameTransform:
         """Stored values plus the unsigned offset, modular arithmetic in ``out``'s dtype."""
         if not direct:
             np.copyto(out, stored, casting="unsafe")
-        offset = unsigned_offset(
-            self.plan.info.bits_stored, bool(self.plan.info.pixel_representation)
-        )
-        if offset:
-            np.add(out, out.dtype.type(offset), out=out)
+        if self._offset:
+            np.add(out, out.dtype.type(self._offset), out=out)
 
     def _stored_grey(self, stored: NDArray[Any], out: NDArray[Any], *, direct: bool) -> None:
         if self.plan.info.float_data:

@@ -17,7 +17,7 @@ from typing import Any
 from pydicom.datadict import tag_for_keyword
 
 from .._attributes import Attributes, optional, optional_values
-from .._source import PixelElement, SourceLike
+from .._source import PixelElement, SourceLike, file_stamp
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
@@ -181,6 +181,8 @@ class ParsedSource:
         Its validated Image Pixel attributes.
     path : str or None
         The file's path when the source was a path.
+    stamp : tuple of int or None
+        The file's :func:`~dicomnp._source.file_stamp` when it was parsed.
     """
 
     name: str
@@ -189,11 +191,16 @@ class ParsedSource:
     pixel: PixelElement
     info: PixelInfo
     path: str | None
+    stamp: tuple[int, ...] | None = None
 
     @property
     def reopenable(self) -> bool:
         """True when the file can be read again from ``pixel`` without parsing its header."""
         return self.path is not None and not self.syntax.deflated_dataset
+
+    def unchanged(self, descriptor: int) -> bool:
+        """Whether the file open as ``descriptor`` is the one parsed, unchanged since."""
+        return self.stamp is not None and file_stamp(descriptor) == self.stamp
 
 
 def _converted(

@@ -10,12 +10,17 @@ by the rules and options of :func:`dicomnp.to_array`, here, on threads or on
 processes.
 
 Each file's header, parsed when the slice headers were read, is reused: a
-file on disk is opened again without being parsed again.
+file on disk is opened again by descriptor, without being parsed again, and
+read by offset straight into its slots. The files of a series whose headers
+read the same (rescale, window, padding, ...) share one rendering plan and
+its description (:class:`~dicomnp.normalize.PlanCache`); a file that reads
+otherwise is rendered by a plan of its own.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,19 +31,19 @@ from numpy.typing import NDArray
 from pydicom import Dataset
 
 from .._execute import FrameJob, JobFacts, Target, execute, plan_schedule
-from .._source import FileReader, OpenSource, SourceLike, open_source
+from .._source import ByteReader, OpenSource, SourceLike, open_source
 from .._syntaxes import lookup
 from .._workers import WorkerPool
-from ..decode import FrameDecoder, open_frames
+from ..decode import FrameDecoder, PixelInfo, open_frames
 from ..errors import InconsistentSeriesError
 from ..normalize import (
     FrameRenderer,
     LossyAssessment,
+    PlanCache,
     RenderingDescription,
     RenderOptions,
     Values,
     assess_lossy,
-    describe_rendering,
     refuse_lossy,
     series_dtype,
     slice_output,
@@ -243,59 +248,157 @@ def series_output_dtype(jobs: Sequence[SourceJob], options: RenderOptions) -> np
     return combined
 
 
-@contextmanager
-def _reopen(job: SourceJob) -> Iterator[OpenSource]:
-    """Open the job's source again, without parsing a file's header a second time."""
-    parsed = job.parsed
-    if parsed.reopenable:
-        assert parsed.path is not None
-        with open(parsed.path, "rb") as fp:
-            yield OpenSource(
-                name=parsed.name,
-                dataset=parsed.dataset,
-                syntax=parsed.syntax,
-                pixel=parsed.pixel,
-                reader=FileReader(fp),
-                path=parsed.path,
-            )
-        return
-    with open_source(job.source) as opened:
-        yield opened
+_BY_OFFSET = hasattr(os, "preadv")
+"""Whether a file can be read by offset through its descriptor, without a file object."""
 
 
-def _check_unchanged(job: SourceJob, decoder: FrameDecoder) -> None:
-    info = decoder.info
+class _FileByOffset:
+    """Reads an open file by offset through its descriptor (``os.preadv``): a ByteReader."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self._size: int | None = None
+
+    @property
+    def size(self) -> int:
+        if self._size is None:  # asked for by encapsulated data only
+            self._size = os.fstat(self._descriptor).st_size
+        return self._size
+
+    def readinto(self, offset: int, view: memoryview) -> int:
+        """Fill ``view`` from ``offset``, short only at the end of the file; the bytes read."""
+        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        total = 0
+        while total < len(target):
+            count = os.preadv(self._descriptor, [target[total:]], offset + total)
+            if not count:
+                break
+            total += count
+        return total
+
+    def read(self, offset: int, size: int) -> bytes:
+        buffer = bytearray(max(0, min(size, self.size - offset)))
+        return bytes(buffer[: self.readinto(offset, memoryview(buffer))])
+
+
+def _opened_again(parsed: ParsedSource, reader: ByteReader) -> tuple[OpenSource, FrameDecoder]:
+    """A parsed file opened again over ``reader``, and its decoder: nothing parsed twice."""
+    opened = OpenSource(
+        name=parsed.name,
+        dataset=parsed.dataset,
+        syntax=parsed.syntax,
+        pixel=parsed.pixel,
+        reader=reader,
+        path=parsed.path,
+    )
+    return opened, open_frames(opened, parsed.info)
+
+
+def _check_unchanged(job: SourceJob, info: PixelInfo) -> None:
+    """Refuse a source whose Image Pixel attributes are not those its slice headers hold."""
     for header in job.headers[:1]:
-        found = (info.rows, info.columns, info.samples_per_pixel, info.dtype.name)
-        wanted = (header.rows, header.columns, header.samples_per_pixel, header.dtype)
+        found = (info.rows, info.columns, info.samples_per_pixel, info.dtype)
+        wanted = (header.rows, header.columns, header.samples_per_pixel, np.dtype(header.dtype))
         if found != wanted:
+            shown = [(*item[:3], item[3].name) for item in (found, wanted)]
             raise InconsistentSeriesError(
-                f"the file changed since its header was read: {found} != {wanted}",
+                f"the file changed since its header was read: {shown[0]} != {shown[1]}",
                 files=[header.name],
                 path=header.label,
             )
 
 
-def _renderer(
-    job: SourceJob, opened: OpenSource, options: RenderOptions, dtype: np.dtype[Any]
-) -> FrameRenderer:
-    decoder = open_frames(opened)
-    _check_unchanged(job, decoder)
-    renderer = FrameRenderer.of_source(opened, job.frames, options, decoder)
-    planned = renderer.plan.dtype
-    widened = options.values is Values.MODALITY and (planned.kind != "f" or dtype.kind == "f")
-    if planned != dtype and not widened:  # series_dtype chose a dtype that holds the slice
-        raise InconsistentSeriesError(
-            f"{job.name} renders to {planned}, which the series dtype {dtype} cannot hold",
-            files=[header.label for header in job.headers],
-            path=job.name,
+class _Rendering:
+    """How the jobs of a series render: by these options, into this dtype.
+
+    Jobs whose headers read the same share one plan and its description
+    (:class:`~dicomnp.normalize.PlanCache`).
+    """
+
+    def __init__(
+        self, jobs: Sequence[SourceJob], options: RenderOptions, dtype: np.dtype[Any]
+    ) -> None:
+        self.jobs = jobs
+        self.options = options
+        self.dtype = dtype
+        self.plans = PlanCache(options)
+        self.described: list[RenderingDescription | None] = [None] * len(jobs)
+
+    @contextmanager
+    def open_renderer(self, index: int, helper: bool = False) -> Iterator[FrameRenderer]:
+        """A renderer of job ``index``'s frames, over its source opened again (an OpenRenderer).
+
+        A file on disk is opened by path (by descriptor, where it can be
+        read by offset) with the header, pixel element and Image Pixel
+        attributes found when it was parsed; any other source is opened and
+        parsed again. How the job renders is noted in :attr:`described`.
+        """
+        job = self.jobs[index]
+        parsed = job.parsed
+        if parsed.reopenable and _BY_OFFSET:
+            assert parsed.path is not None
+            descriptor = os.open(parsed.path, os.O_RDONLY)
+            try:
+                if parsed.unchanged(descriptor):
+                    yield self._renderer(index, *_opened_again(parsed, _FileByOffset(descriptor)))
+                    return
+            finally:
+                os.close(descriptor)
+        # any other source, or a file changed since it was parsed: parsed again
+        with open_source(job.source) as opened:
+            yield self._renderer(index, opened, open_frames(opened))
+
+    def _renderer(self, index: int, opened: OpenSource, decoder: FrameDecoder) -> FrameRenderer:
+        """The renderer of job ``index``'s frames over ``decoder``; notes how it renders them.
+
+        Raises
+        ------
+        InconsistentSeriesError
+            The file changed since its header was read, or it renders to a
+            dtype the series dtype cannot hold.
+        """
+        job = self.jobs[index]
+        info = decoder.info
+        _check_unchanged(job, info)
+        planned = self.plans.planned(
+            opened.dataset,
+            info,
+            decoder.photometric_interpretation,
+            job.frames,
+            little_endian=opened.syntax.little_endian,
+            name=opened.name,
         )
-    return renderer
+        self._check_dtype(job, planned.plan.dtype)
+        self.described[index] = planned.description
+        return FrameRenderer.by_transform(decoder, planned.transform)
 
+    def _check_dtype(self, job: SourceJob, planned: np.dtype[Any]) -> None:
+        dtype = self.dtype
+        widened = self.options.values is Values.MODALITY and (
+            planned.kind != "f" or dtype.kind == "f"
+        )
+        if planned != dtype and not widened:  # series_dtype chose a dtype that holds the slice
+            raise InconsistentSeriesError(
+                f"{job.name} renders to {planned}, which the series dtype {dtype} cannot hold",
+                files=[header.label for header in job.headers],
+                path=job.name,
+            )
 
-def _describe(job: SourceJob, renderer: FrameRenderer) -> RenderingDescription:
-    """How the job's frames were rendered (see :func:`describe_rendering`)."""
-    return describe_rendering(renderer.plan, job.parsed.dataset, job.name)
+    def descriptions(self) -> list[RenderingDescription]:
+        """How each job renders (see :func:`describe_rendering`), in the order of the jobs.
+
+        Jobs not rendered in this process (by other processes, or not yet)
+        are opened to be described; nothing is decoded (a codec's colour
+        model may be read from the start of frame 0).
+        """
+        described = []
+        for index, item in enumerate(self.described):
+            if item is None:
+                with self.open_renderer(index):
+                    item = self.described[index]
+            assert item is not None
+            described.append(item)
+        return described
 
 
 def describe_jobs(
@@ -306,11 +409,7 @@ def describe_jobs(
     Nothing is decoded (a codec's colour model may be read from the start of
     frame 0): for lazy volumes, whose header is needed before any slice.
     """
-    described = []
-    for job in jobs:
-        with _reopen(job) as opened:
-            described.append(_describe(job, _renderer(job, opened, options, dtype)))
-    return described
+    return _Rendering(jobs, options, dtype).descriptions()
 
 
 def render_series(
@@ -360,24 +459,10 @@ def render_series(
             for job in jobs
         ),
     )
-    described: list[RenderingDescription | None] = [None] * len(jobs)
-
-    @contextmanager
-    def open_renderer(index: int, helper: bool) -> Iterator[FrameRenderer]:
-        job = jobs[index]
-        with _reopen(job) as opened:
-            renderer = _renderer(job, opened, options, dtype)
-            if described[index] is None:
-                described[index] = _describe(job, renderer)
-            yield renderer
-
+    rendering = _Rendering(jobs, options, dtype)
     frame_jobs = [job.frame_job(options, dtype) for job in jobs]
-    execute(frame_jobs, facts, Target(array, mask), open_renderer, schedule, pool=pool)
-    for index, job in enumerate(jobs):
-        if described[index] is None:  # rendered by other processes only
-            with _reopen(job) as opened:  # the plan may read the start of frame 0
-                described[index] = _describe(job, _renderer(job, opened, options, dtype))
-    return [item for item in described if item is not None]
+    execute(frame_jobs, facts, Target(array, mask), rendering.open_renderer, schedule, pool=pool)
+    return rendering.descriptions()
 
 
 def decode_stored(header: SliceHeader) -> NDArray[Any]:

@@ -70,6 +70,7 @@ def read_source(source: SourceLike) -> tuple[list[SliceHeader], ParsedSource]:
             pixel=opened.pixel,
             info=info,
             path=opened.path,
+            stamp=opened.stamp,
         )
         base = vendor_values(
             base_header(dataset, info, opened.name, source, opened.syntax.uid, lossy, parsed),
