@@ -119,7 +119,7 @@ def test_a_file_cut_short_after_its_header_was_read_is_refused(tmp_path: Path) -
     dtype = series_output_dtype(plan.jobs, render)
     os.truncate(paths[1], os.path.getsize(paths[1]) - 4)
     array = np.empty((4, 6, 5, 1), dtype=dtype)
-    with pytest.raises(TruncatedPixelDataError, match="holds 56 bytes but 1 frame.* need 60"):
+    with pytest.raises(TruncatedPixelDataError, match=r"holds 56 bytes but 1 frame.* need 60"):
         render_series(plan.jobs, array, None, render, 1)  # the file changed: parsed again
 
 
