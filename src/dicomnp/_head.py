@@ -55,6 +55,8 @@ _ITEM_END = 0xFFFEE00D
 _SEQUENCE_END = 0xFFFEE0DD
 _MAX_DEPTH = 16
 """Deepest nesting of sequences walked; deeper headers are left to pydicom."""
+_IN_SEQUENCE = -1
+"""A level of :func:`_walk_sequence` between the items of a sequence."""
 _PIXEL_HEADER = 12
 """Bytes of the pixel element's own header that must lie inside the bytes given."""
 
@@ -219,8 +221,7 @@ def _walk_top(
 
 
 # The two loops below are the walk of every file a folder scan reads: each element is
-# read in place, without the helper calls the nested walk makes (same rules as _element
-# and _past_value).
+# read in place (the rules of _element), a sequence of undefined length by _walk_sequence.
 
 
 def _walk_top_explicit(
@@ -304,21 +305,6 @@ def _element(head: bytes, position: int, implicit: bool) -> tuple[int, str | Non
     return group << 16 | number, vr, position + 12, length
 
 
-def _past_value(
-    head: bytes, tag: int, vr: str | None, start: int, length: int, implicit: bool, depth: int
-) -> int:
-    """The offset after an element's value.
-
-    As pydicom reads them: a value of defined length (a sequence's too) is
-    skipped, and the items of a sequence of undefined length are walked.
-    """
-    if length >= 0:
-        return start + length
-    if implicit and not _implicit_sequence(head, tag, start):
-        raise _Unusual  # pydicom searches such a value for a delimiter
-    return _walk_sequence(head, start, implicit, depth)
-
-
 def _implicit_sequence(head: bytes, tag: int, start: int) -> bool:
     """Whether an implicit VR element of undefined length is a sequence, as pydicom decides."""
     try:
@@ -328,47 +314,92 @@ def _implicit_sequence(head: bytes, tag: int, start: int) -> bool:
 
 
 def _walk_sequence(head: bytes, position: int, implicit: bool, depth: int) -> int:
-    """The offset after a sequence of undefined length whose items start at ``position``."""
+    """The offset after a sequence of undefined length whose items start at ``position``.
+
+    As pydicom reads it: each item is walked element by element (an item of
+    defined length must end where its elements end), a value of defined
+    length is skipped, and a sequence of undefined length nested in an item
+    is walked in turn, to :data:`_MAX_DEPTH` levels. One loop over a stack of
+    open levels, each element read in place: the private sequences of
+    undefined length some scanners write hold hundreds of elements.
+    """
     if depth > _MAX_DEPTH:
         raise _Unusual
     size = len(head)
+    unpack_item, unpack_explicit, unpack_long = (
+        _ITEM_HEADER.unpack_from,
+        _EXPLICIT_HEADER.unpack_from,
+        _U32.unpack_from,
+    )
+    vrs = _VRS
+    # The open levels, innermost last: _IN_SEQUENCE between the items of a sequence,
+    # else an item: where it ends when of defined length, None when a delimiter ends it.
+    levels: list[int | None] = [_IN_SEQUENCE]
+    sequences = 1  # open sequences: the depth of the innermost is depth + sequences - 1
     while True:
-        if position + 8 > size:
-            raise HeadTooShort
-        group, number, length = _ITEM_HEADER.unpack_from(head, position)
-        tag = group << 16 | number
-        position += 8
-        if tag == _SEQUENCE_END:
-            return position
-        if tag != _ITEM:
-            raise _Unusual
-        item_end = None if length == _UNDEFINED else position + length
-        position = _walk_item(head, position, item_end, implicit, depth)
-
-
-def _walk_item(head: bytes, position: int, end: int | None, implicit: bool, depth: int) -> int:
-    """The offset after an item whose elements start at ``position``.
-
-    ``end`` is where an item of defined length ends; None for one that ends
-    with an item delimiter.
-    """
-    size = len(head)
-    while True:
-        if position == end:
-            return position
-        if end is not None and position > end:
-            raise _Unusual  # an element runs past the end of its item
-        if position + 8 > size:
-            raise HeadTooShort
-        group, number = _TAG.unpack_from(head, position)
-        if group == 0xFFFE:
-            if group << 16 | number == _ITEM_END and end is None:
-                # pydicom reads a delimiter's header as any element's: in explicit
-                # VR, a length field that spells a long VR makes it 12 bytes long.
-                long = not implicit and explicit_layout(head[position + 4 : position + 6]) == "long"
-                if long and position + 12 > size:
-                    raise HeadTooShort
-                return position + (12 if long else 8)
-            raise _Unusual  # a delimiter where pydicom reads on to another end
-        tag, vr, start, length = _element(head, position, implicit)
-        position = _past_value(head, tag, vr, start, length, implicit, depth + 1)
+        end = levels[-1]
+        if end == _IN_SEQUENCE:  # an item, or the end of the sequence
+            if position + 8 > size:
+                raise HeadTooShort
+            group, number, length = unpack_item(head, position)
+            tag = group << 16 | number
+            position += 8
+            if tag == _SEQUENCE_END:
+                levels.pop()
+                sequences -= 1
+                if not levels:
+                    return position
+            elif tag == _ITEM:
+                levels.append(None if length == _UNDEFINED else position + length)
+            else:
+                raise _Unusual
+            continue
+        while True:  # the elements of an item, to its end or to a sequence nested in it
+            if position == end:  # an item of defined length, walked to its end
+                levels.pop()
+                break
+            if end is not None and position > end:
+                raise _Unusual  # an element runs past the end of its item
+            if position + 8 > size:
+                raise HeadTooShort
+            if implicit:
+                group, number, length = unpack_item(head, position)
+            else:
+                group, number, code, length = unpack_explicit(head, position)
+            if group == 0xFFFE:
+                if group << 16 | number == _ITEM_END and end is None:
+                    # pydicom reads a delimiter's header as any element's: in explicit
+                    # VR, a length field that spells a long VR makes it 12 bytes long.
+                    long = not implicit and code in LONG_VRS
+                    if long and position + 12 > size:
+                        raise HeadTooShort
+                    position += 12 if long else 8
+                    levels.pop()
+                    break
+                raise _Unusual  # a delimiter where pydicom reads on to another end
+            if implicit:
+                position += 8
+                if length != _UNDEFINED:
+                    position += length
+                    continue
+                if not _implicit_sequence(head, group << 16 | number, position):
+                    raise _Unusual  # pydicom searches such a value for a delimiter
+            else:
+                known = vrs.get(code)
+                if known is None:
+                    raise _Unusual  # an element in implicit VR, or an unknown VR: pydicom decides
+                if not known[1]:
+                    position += 8 + length
+                    continue
+                (length,) = unpack_long(head, position + 8)
+                position += 12
+                if length != _UNDEFINED:
+                    position += length
+                    continue
+                if known[0] != "SQ":
+                    raise _Unusual  # e.g. UN of undefined length, encoded implicitly inside
+            if depth + sequences > _MAX_DEPTH:
+                raise _Unusual
+            levels.append(_IN_SEQUENCE)
+            sequences += 1
+            break
