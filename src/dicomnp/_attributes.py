@@ -209,13 +209,10 @@ class HeadAttributes:
             shift = moved.get(start, shift)
             elements[tag] = _LET_GO if start in moved else (vr, start - shift, length)
         self._data = b"".join(parts)
+        self._located = Located(located.meta, elements, located.syntax, len(self._data))
+        self._table = elements
         self._file_meta = None
         self._reread = reread
-        # kept packed, unpacked when next read (see __getattr__): few objects for the
-        # garbage collector to visit while a folder's headers are read
-        self._packed_tables = (_packed(located.meta), _packed(elements))
-        self._syntax = located.syntax
-        del self._located, self._table
 
     def __getstate__(self) -> dict[str, Any]:
         """What a pickle holds: the bytes, and where the elements lie packed in arrays.
@@ -377,8 +374,8 @@ def _unpacked(packed: _Packed) -> ElementTable:
     data, vrs = packed
     rows = array.array("q", data)
     return {
-        rows[3 * k]: (vr, rows[3 * k + 1], rows[3 * k + 2]) if rows[3 * k + 1] >= 0 else _LET_GO
-        for k, vr in enumerate(vrs)
+        tag: (vr, start, length) if start >= 0 else _LET_GO
+        for tag, start, length, vr in zip(rows[0::3], rows[1::3], rows[2::3], vrs, strict=True)
     }
 
 
