@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -240,6 +241,7 @@ fork_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="for
 
 
 def _square_with_pid(item: int) -> tuple[int, int]:
+    time.sleep(0.02)  # long enough for every process to take a share
     return item * item, os.getpid()
 
 
@@ -256,10 +258,10 @@ def test_map_forked_gives_every_result_in_order_and_shares_the_work(processes: i
 
     results = map_forked(_square_with_pid, items, processes, progress)
     assert [value for value, _ in results] == [k * k for k in range(11)]
-    here = [k for k, (_, pid) in enumerate(results) if pid == os.getpid()]
-    assert here == list(range(0, 11, processes))  # the rest came from the copies
-    assert len({pid for _, pid in results}) == processes
-    assert seen == items
+    pids = {pid for _, pid in results}
+    assert os.getpid() in pids
+    assert len(pids) == processes  # every copy took some
+    assert seen == items  # the bar went through every item once
 
 
 def _fails_in_two_places(item: int) -> int:

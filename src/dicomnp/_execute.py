@@ -33,17 +33,20 @@ safe: on Linux, from a process running one thread.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pickle
 import signal
+import struct
 import sys
+import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple, TypeVar
+from typing import IO, Any, NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -664,15 +667,16 @@ def map_forked(
 ) -> list[Result]:
     """``[function(item) for item in items]``, shared between this process and forked copies.
 
-    Process ``k`` of ``processes`` takes every ``processes``-th item from
-    ``k``, so that each has a like share of every part of a folder; this
-    process is the first. A copy sends back its results when done. Whatever
-    a copy does not send back (it raised, died, or its results could not be
-    pickled) is computed here, in item order, so that an error is raised
-    here as it would be without copies, and a result is never missing.
-    ``progress`` wraps ``items`` as this process goes through them (it
-    passes over the copies' items as it reaches them, so that a bar moves at
-    the pace of the whole).
+    The items are cut into chunks, whose numbers wait in a pipe; this
+    process and each copy take the next chunk when done with one, so a
+    faster process takes more. A copy writes the results of each chunk to a
+    file of its own (unnamed, on tmpfs where there is one) and this process
+    reads them once the copy has ended. Whatever no copy gives back (a chunk
+    where it raised, or anything after it died, or results it could not
+    pickle) is computed here, in item order, so that an error is raised here
+    as it would be without copies and a result is never missing.
+    ``progress`` wraps ``items``: the bar moves as this process completes its
+    chunks, at the pace of all the processes, and ends at the end.
 
     Parameters
     ----------
@@ -692,24 +696,46 @@ def map_forked(
     """
     if processes <= 1:
         return [function(item) for item in (progress(items) if progress else items)]
-    children = [_fork_share(function, items, k, processes) for k in range(1, processes)]
+    size = max(1, len(items) // (processes * _CHUNKS_EACH), -(-len(items) // _MAX_CHUNKS))
+    starts = range(0, len(items), size)
+    queue, feed = os.pipe()
+    try:
+        os.write(feed, b"".join(_CHUNK.pack(number) for number in range(len(starts))))
+    finally:
+        os.close(feed)  # an empty queue then reads as its end
+    children: list[tuple[int, IO[bytes]]] = []
     results: dict[int, Result] = {}
     failed: tuple[int, BaseException] | None = None
-    reaped: set[int] = set()
-    try:  # the bar starts after the forks: a copy holds no thread of its
-        for index, item in enumerate(progress(items) if progress else items):
-            if index % processes == 0 and failed is None:
+    try:
+        for _ in range(processes - 1):
+            children.append(_fork_copy(function, items, starts, size, queue))
+        bar = iter(progress(items)) if progress else None  # after the forks: no thread in a copy
+        while failed is None and (number := _next_chunk(queue)) is not None:
+            first = starts[number]
+            for index in range(first, min(first + size, len(items))):
                 try:
-                    results[index] = function(item)
+                    results[index] = function(items[index])
                 except Exception as exc:
                     failed = (index, exc)
-        for pid, read_end, first in children:
-            for offset, result in enumerate(_collect(pid, read_end)):
-                results[first + offset * processes] = result
-            reaped.add(pid)
+                    break
+            if bar is not None:
+                for _ in itertools.islice(bar, size * processes):
+                    pass
+        for pid, spill in children:
+            if failed is None:
+                _reap(pid)
+            else:
+                _stop(pid)  # what it wrote is used; what it did not, is not needed or done here
+            for number, done in _chunks_from(spill):
+                results.update(zip(range(starts[number], len(items)), done, strict=False))
+        if bar is not None:
+            for _ in bar:
+                pass
     finally:
-        for pid, read_end, _ in children:
-            _end_child(pid, read_end, pid in reaped)
+        os.close(queue)
+        for pid, spill in children:
+            spill.close()
+            _stop(pid)
     stop = failed[0] if failed is not None else len(items)
     for index in range(stop):
         if index not in results:
@@ -719,52 +745,80 @@ def map_forked(
     return [results[index] for index in range(len(items))]
 
 
-def _fork_share(
-    function: Callable[[Item], Result], items: Sequence[Item], first: int, step: int
-) -> tuple[int, int, int]:
-    """Fork a copy that computes items ``first, first + step, ...``: its pid, pipe and first."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+_CHUNK = struct.Struct("<I")
+_CHUNKS_EACH = 32
+"""Chunks per process: small enough to balance, large enough to cost little."""
+_MAX_CHUNKS = 16_000
+"""At most this many chunk numbers: they fit in a pipe's buffer (64 KiB), written at once."""
+
+
+def _next_chunk(queue: int) -> int | None:
+    """The number of the next chunk to compute, None when none is left."""
+    data = os.read(queue, _CHUNK.size)  # a read this small from a pipe is whole
+    return _CHUNK.unpack(data)[0] if len(data) == _CHUNK.size else None
+
+
+def _fork_copy(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    starts: range,
+    size: int,
+    queue: int,
+) -> tuple[int, IO[bytes]]:
+    """Fork a copy that computes chunks from ``queue``: its pid and the file it writes to."""
+    folder = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
+    spill = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - the caller closes it
+    try:
+        pid = os.fork()
+    except BaseException:
+        spill.close()
+        raise
     if pid:
-        os.close(write_end)
-        return pid, read_end, first
-    code = 1  # the copy: never returns to the caller's code, never runs its exit handlers
+        return pid, spill
+    # The copy: never returns to the caller's code, never runs its exit handlers. A chunk
+    # that raised (or whose results cannot be pickled) is left to the parent.
     try:
-        os.close(read_end)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        done: list[Result] = []
-        for index in range(first, len(items), step):
-            try:
-                done.append(function(items[index]))
-            except Exception:
-                break  # this item and the rest are computed by the parent
-        with os.fdopen(write_end, "wb") as out:
-            out.write(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
-        code = 0
+        while (number := _next_chunk(queue)) is not None:
+            first = starts[number]
+            done = [function(items[index]) for index in range(first, min(first + size, len(items)))]
+            data = pickle.dumps((number, done), protocol=pickle.HIGHEST_PROTOCOL)
+            spill.write(_LENGTH.pack(len(data)) + data)
     finally:
-        os._exit(code)
+        try:
+            spill.flush()
+        finally:
+            os._exit(0)
 
 
-def _collect(pid: int, read_end: int) -> list[Any]:
-    """What a copy sent back, once ended; nothing if it died or sent what cannot be read."""
-    with os.fdopen(read_end, "rb", closefd=False) as pipe:
-        data = pipe.read()
+_SHARED_MEMORY = "/dev/shm"
+_LENGTH = struct.Struct("<Q")
+
+
+def _chunks_from(spill: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    """The chunks a copy wrote, as far as they are whole and can be read."""
+    spill.seek(0)
+    while len(head := spill.read(_LENGTH.size)) == _LENGTH.size:
+        data = spill.read(_LENGTH.unpack(head)[0])
+        try:
+            number, done = pickle.loads(data)
+        except Exception:
+            return  # cut short where the copy died, or results that cannot be read
+        yield number, done
+
+
+def _reap(pid: int) -> None:
+    """Wait for a copy to end (its queue is empty or this process stopped taking from it)."""
     with contextlib.suppress(ChildProcessError):  # reaped already: SIGCHLD ignored
-        os.waitpid(pid, 0)  # it closed its end: it is exiting
-    try:
-        done = pickle.loads(data) if data else []
-    except Exception:
-        return []
-    return done if isinstance(done, list) else []
-
-
-def _end_child(pid: int, read_end: int, reaped: bool) -> None:
-    """Close the pipe from a copy and, unless done, stop and reap it."""
-    os.close(read_end)
-    if reaped:
-        return
-    try:
-        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+
+
+def _stop(pid: int) -> None:
+    """Stop and reap a copy unless it has ended."""
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
     except (ChildProcessError, ProcessLookupError):
         pass
