@@ -25,7 +25,6 @@ malformed value on access (:data:`UNREADABLE`), here and nowhere else.
 
 from __future__ import annotations
 
-import array
 import io
 import logging
 import re
@@ -215,24 +214,16 @@ class HeadAttributes:
         self._reread = reread
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a pickle holds: the bytes, and where the elements lie packed in arrays.
+        """What a pickle holds: the bytes and where the elements lie.
 
         Neither the values converted nor the Dataset: a header sent from
-        another process costs little to receive, and its element tables are
-        unpacked only when first read (see ``__getattr__``).
+        another process costs little to send and to receive.
         """
         if self._parent is not None:
             raise TypeError("pickle the data set, not its File Meta Information")
-        packed = self.__dict__.get("_packed_tables")
-        if packed is None:  # unpacked: pack it
-            located = self._located
-            packed, syntax = (_packed(located.meta), _packed(located.elements)), located.syntax
-        else:
-            syntax = self._syntax
         return {
             "data": self._data,
-            "tables": packed,
-            "syntax": syntax,
+            "located": self._located,
             "build": self._build,
             "reread": self._reread,
             "ascii": self._ascii,
@@ -240,8 +231,8 @@ class HeadAttributes:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._data = state["data"]
-        self._packed_tables = state["tables"]
-        self._syntax = state["syntax"]
+        self._located = state["located"]
+        self._table = self._located.elements
         self._build = state["build"]
         self._reread = state["reread"]
         self._ascii = state["ascii"]
@@ -249,15 +240,6 @@ class HeadAttributes:
         self._values = {}
         self._dataset = None
         self._file_meta = None
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for what an unpickled header has not unpacked yet.
-        if name not in ("_located", "_table") or "_packed_tables" not in self.__dict__:
-            raise AttributeError(name)
-        meta, elements = (_unpacked(table) for table in self.__dict__.pop("_packed_tables"))
-        self._located = Located(meta, elements, self._syntax, len(self._data))
-        self._table = elements
-        return getattr(self, name)
 
     def get(self, key: str | int, default: Any = None, /) -> Any:
         """The value of the element named by ``key``; the pydicom element for a tag."""
@@ -357,26 +339,6 @@ class HeadAttributes:
             return False
         charset = _strings(raw.decode("ascii"))
         return isinstance(charset, str) and charset.strip() in _ASCII_CHARSETS
-
-
-_Packed = tuple[bytes, tuple[str | None, ...]]
-
-
-def _packed(table: ElementTable) -> _Packed:
-    """An element table as one array of (tag, offset, length) and the VRs."""
-    rows = array.array("q")
-    for tag, (_, start, length) in table.items():
-        rows.extend((tag, start, length))
-    return rows.tobytes(), tuple(vr for vr, _, _ in table.values())
-
-
-def _unpacked(packed: _Packed) -> ElementTable:
-    data, vrs = packed
-    rows = array.array("q", data)
-    return {
-        tag: (vr, start, length) if start >= 0 else _LET_GO
-        for tag, start, length, vr in zip(rows[0::3], rows[1::3], rows[2::3], vrs, strict=True)
-    }
 
 
 def _numbers(raw: bytes, code: struct.Struct) -> Any:
