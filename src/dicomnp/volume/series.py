@@ -251,20 +251,51 @@ def iter_dicom_files(
                 continue
             yield url
         return
-    for root, directories, files in os.walk(folder):
-        directories.sort()
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if name.upper() == "DICOMDIR":
-                logger.info("skipped %s: a DICOMDIR", path)
-                continue
-            reason = _not_regular(path)
-            if reason is not None:
-                logger.info("skipped %s: %s", path, reason)
-                if skipped is not None:
-                    skipped.append((path, reason))
-                continue
-            yield path
+    for entry in _file_entries(os.fspath(folder)):
+        path = entry.path
+        if entry.name.upper() == "DICOMDIR":
+            logger.info("skipped %s: a DICOMDIR", path)
+            continue
+        reason = None if _regular(entry) else _not_regular(path)
+        if reason is not None:
+            logger.info("skipped %s: %s", path, reason)
+            if skipped is not None:
+                skipped.append((path, reason))
+            continue
+        yield path
+
+
+def _file_entries(folder: str) -> Iterator[os.DirEntry[str]]:
+    """What is not a folder under ``folder``, by name, a folder's own before its subfolders'.
+
+    As ``os.walk`` walks: a folder that cannot be listed is passed over, and
+    a link to a folder is not followed.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        if not is_folder:
+            yield entry
+        elif not entry.is_symlink():
+            folders.append(entry.path)
+    for inner in folders:
+        yield from _file_entries(inner)
+
+
+def _regular(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a regular file (following links), told without a call when it can."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _not_regular(path: str) -> str | None:
