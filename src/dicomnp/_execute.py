@@ -703,7 +703,7 @@ def map_forked(
         os.write(feed, b"".join(_CHUNK.pack(number) for number in range(len(starts))))
     finally:
         os.close(feed)  # an empty queue then reads as its end
-    children: list[tuple[int, IO[bytes]]] = []
+    children: list[_Copy] = []
     results: dict[int, Result] = {}
     failed: tuple[int, BaseException] | None = None
     try:
@@ -721,21 +721,20 @@ def map_forked(
             if bar is not None:
                 for _ in itertools.islice(bar, size * processes):
                     pass
-        for pid, spill in children:
+        for child in children:
             if failed is None:
-                _reap(pid)
+                child.wait_done()
             else:
-                _stop(pid)  # what it wrote is used; what it did not, is not needed or done here
-            for number, done in _chunks_from(spill):
+                child.stop()  # what it wrote is used; what it did not, is not needed or done here
+            for number, done in child.chunks():
                 results.update(zip(range(starts[number], len(items)), done, strict=False))
         if bar is not None:
             for _ in bar:
                 pass
     finally:
         os.close(queue)
-        for pid, spill in children:
-            spill.close()
-            _stop(pid)
+        for child in children:
+            child.close()
     stop = failed[0] if failed is not None else len(items)
     for index in range(stop):
         if index not in results:
@@ -758,67 +757,101 @@ def _next_chunk(queue: int) -> int | None:
     return _CHUNK.unpack(data)[0] if len(data) == _CHUNK.size else None
 
 
+@dataclass
+class _Copy:
+    """A forked copy of this process computing chunks, and how to get what it computed.
+
+    It writes each chunk's results to ``spill`` (an unnamed file), closes
+    its end of the pipe ``done`` when it has written all, and exits.
+    """
+
+    pid: int
+    spill: IO[bytes]
+    done: int
+    ended: bool = False
+
+    def wait_done(self) -> None:
+        """Wait until the copy has written all it will write (or has died)."""
+        os.read(self.done, 1)  # end of file once the copy closed its end, or died
+
+    def stop(self) -> None:
+        """Stop the copy now."""
+        if not self.ended:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+
+    def chunks(self) -> Iterator[tuple[int, list[Any]]]:
+        """The chunks the copy wrote, as far as they are whole and can be read."""
+        spill = self.spill
+        spill.seek(0)
+        while len(head := spill.read(_LENGTH.size)) == _LENGTH.size:
+            data = spill.read(_LENGTH.unpack(head)[0])
+            try:
+                number, done = pickle.loads(data)
+            except Exception:
+                return  # cut short where the copy died, or results that cannot be read
+            yield number, done
+
+    def close(self) -> None:
+        """Release the file and the pipe, and reap the copy (stopping it if it still runs)."""
+        self.spill.close()
+        os.close(self.done)
+        if not self.ended:
+            try:
+                finished, _ = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                finished = self.pid
+            if finished:
+                self.ended = True
+            else:
+                self.stop()
+
+    def _reap(self) -> None:
+        with contextlib.suppress(ChildProcessError):  # reaped already: SIGCHLD ignored
+            os.waitpid(self.pid, 0)
+        self.ended = True
+
+
 def _fork_copy(
     function: Callable[[Item], Result],
     items: Sequence[Item],
     starts: range,
     size: int,
     queue: int,
-) -> tuple[int, IO[bytes]]:
-    """Fork a copy that computes chunks from ``queue``: its pid and the file it writes to."""
+) -> _Copy:
+    """Fork a copy that computes chunks taken from ``queue``."""
     folder = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
-    spill = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - the caller closes it
+    spill = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - _Copy.close closes it
+    done, written = os.pipe()
     try:
         pid = os.fork()
     except BaseException:
         spill.close()
+        os.close(done)
+        os.close(written)
         raise
     if pid:
-        return pid, spill
+        os.close(written)
+        return _Copy(pid, spill, done)
     # The copy: never returns to the caller's code, never runs its exit handlers. A chunk
     # that raised (or whose results cannot be pickled) is left to the parent.
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         while (number := _next_chunk(queue)) is not None:
             first = starts[number]
-            done = [function(items[index]) for index in range(first, min(first + size, len(items)))]
-            data = pickle.dumps((number, done), protocol=pickle.HIGHEST_PROTOCOL)
+            results = [
+                function(items[index]) for index in range(first, min(first + size, len(items)))
+            ]
+            data = pickle.dumps((number, results), protocol=pickle.HIGHEST_PROTOCOL)
             spill.write(_LENGTH.pack(len(data)) + data)
     finally:
         try:
             spill.flush()
+            os.close(written)  # all written: the parent reads while this process exits
         finally:
             os._exit(0)
 
 
 _SHARED_MEMORY = "/dev/shm"
 _LENGTH = struct.Struct("<Q")
-
-
-def _chunks_from(spill: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
-    """The chunks a copy wrote, as far as they are whole and can be read."""
-    spill.seek(0)
-    while len(head := spill.read(_LENGTH.size)) == _LENGTH.size:
-        data = spill.read(_LENGTH.unpack(head)[0])
-        try:
-            number, done = pickle.loads(data)
-        except Exception:
-            return  # cut short where the copy died, or results that cannot be read
-        yield number, done
-
-
-def _reap(pid: int) -> None:
-    """Wait for a copy to end (its queue is empty or this process stopped taking from it)."""
-    with contextlib.suppress(ChildProcessError):  # reaped already: SIGCHLD ignored
-        os.waitpid(pid, 0)
-
-
-def _stop(pid: int) -> None:
-    """Stop and reap a copy unless it has ended."""
-    try:
-        finished, _ = os.waitpid(pid, os.WNOHANG)
-        if not finished:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    except (ChildProcessError, ProcessLookupError):
-        pass
