@@ -629,11 +629,12 @@ def run_on_threads(
         raise first
 
 
-def forked_processes(count: int, workers: int | None) -> int:
-    """How many processes :func:`map_forked` reads ``count`` files with, this one included.
+def forked_processes(count: int, workers: int | None, files: int | None = None) -> int:
+    """How many processes :func:`map_forked` shares ``count`` items between, this one included.
 
-    ``workers`` if given (1: this process only), else every core from 200
-    files. More than one only where forking this process is safe: on Linux
+    ``workers`` if given (1: this process only), else every core when the
+    items read 200 files or more (``files``: by default one an item). More
+    than one only where forking this process is safe: on Linux
     (macOS system libraries do not survive a fork), with this process running
     a single thread (a lock another thread holds would stay locked in the
     copy for ever).
@@ -651,7 +652,8 @@ def forked_processes(count: int, workers: int | None) -> int:
     if workers is not None:
         wanted = resolve_workers(workers, 0, compressed=False)
     else:
-        wanted = (os.cpu_count() or 1) if count >= _FORKED_FILES else 1
+        read = count if files is None else files
+        wanted = (os.cpu_count() or 1) if read >= _FORKED_FILES else 1
     if wanted <= 1 or count < 2 or not sys.platform.startswith("linux"):
         return 1
     if threading.active_count() > 1:

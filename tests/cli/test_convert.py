@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -233,3 +235,36 @@ def test_a_lone_image_without_geometry_is_written_as_an_image(
     refused = run("convert", path, "-o", tmp_path / "image.nii")
     assert refused.code == 5
     assert "NIfTI needs patient geometry" in refused.err
+
+
+def test_stacks_converted_in_forked_copies_write_and_say_what_one_process_does(
+    two_series_and_a_localizer: Path,
+    tmp_path: Path,
+    run: Runner,
+    write_datasets: Writer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lossy = geometry_series(3)
+    for ds in lossy:
+        ds.LossyImageCompression = "01"
+    write_datasets(two_series_and_a_localizer / "lossy", lossy)
+    alone = run("convert", two_series_and_a_localizer, "-o", tmp_path / "one" / "s.npy")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' idle threads
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    shared = run(
+        "convert", two_series_and_a_localizer, "-o", tmp_path / "two" / "s.npy", "--workers", "2"
+    )
+    assert forks  # the stacks were shared with a copy
+    assert (shared.code, alone.code) == (3, 3)  # the lossy stack is refused, the others written
+    assert shared.err == alone.err
+    assert shared.out == alone.out.replace(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert len(shared.out.splitlines()) == 3
+    names = sorted(path.name for path in (tmp_path / "one").iterdir())
+    assert names == sorted(path.name for path in (tmp_path / "two").iterdir())
+    for name in names:
+        if name.endswith(".npy"):
+            np.testing.assert_array_equal(
+                np.load(tmp_path / "one" / name), np.load(tmp_path / "two" / name)
+            )

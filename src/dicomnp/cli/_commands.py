@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import __version__
 from .._api import read
+from .._execute import forked_processes, map_forked
 from .._writer import (
     Converted,
     format_of,
@@ -206,29 +209,62 @@ def run_convert(args: argparse.Namespace) -> int:
     bar = progress_bar(args.quiet, "converting")
     code = EXIT_OK
     items = list(targets.items())
-    for number, target in bar(items) if bar else items:
-        try:
-            converted = convert_stack(stacks[number], number, path, args)
-            written = write(converted, target, fmt, force=args.force)
-        except (DicomNumpyError, OutputError, OSError) as exc:
-            message = message_of(exc)
+    files = sum(len(stacks[number].files) for number in targets)
+    processes = forked_processes(len(items), args.workers, files=files)
+    job = functools.partial(_convert_and_write, stacks=stacks, path=path, fmt=fmt, args=args)
+    for (number, _), done in zip(items, map_forked(job, items, processes, bar), strict=True):
+        if done.failure is not None:
+            message, failed = done.failure
             report_error(f"stack {number}: {message}" if len(targets) > 1 else message)
-            code = code or exit_code_of(exc)
+            code = code or failed
             continue
-        _warn_dropped(converted, number if len(targets) > 1 else None)
+        _warn_dropped(done.dropped, number if len(targets) > 1 else None)
         if not args.quiet:
-            array = converted.array
+            written = done.written
             say(
-                f"wrote {written[0]} {tuple(array.shape)} {array.dtype}"
+                f"wrote {written[0]} {done.shape} {done.dtype}"
                 + (f" (+ {', '.join(p.name for p in written[1:])})" if len(written) > 1 else "")
                 + "\n"
             )
     return code
 
 
-def _warn_dropped(converted: Converted, number: int | None) -> None:
-    """Say on standard error which repeated instances were left out (also with --quiet)."""
+class _Written(NamedTuple):
+    """What converting one stack wrote, or why it failed (message, exit code)."""
+
+    written: list[Path]
+    shape: tuple[int, ...] = ()
+    dtype: str = ""
+    dropped: tuple[dict[str, Any], ...] = ()
+    failure: tuple[str, int] | None = None
+
+
+def _convert_and_write(
+    item: tuple[int, Path],
+    *,
+    stacks: dict[int, Stack],
+    path: Path,
+    fmt: str,
+    args: argparse.Namespace,
+) -> _Written:
+    """Convert stack ``number`` and write it to ``target``: in this process or a forked copy.
+
+    What a copy sends back is small (names, shape, what was left out), never
+    the array.
+    """
+    number, target = item
+    try:
+        converted = convert_stack(stacks[number], number, path, args)
+        written = write(converted, target, fmt, force=args.force)
+    except (DicomNumpyError, OutputError, OSError) as exc:
+        return _Written([], failure=(message_of(exc), exit_code_of(exc)))
     dropped = (converted.header.get("header") or {}).get("dropped") or []
+    array = converted.array
+    return _Written(list(written), tuple(array.shape), str(array.dtype), tuple(dropped))
+
+
+def _warn_dropped(dropped: Sequence[dict[str, Any]], number: int | None) -> None:
+    """Say on standard error which repeated instances were left out (also with --quiet)."""
     if not dropped:
         return
     where = f"stack {number}: " if number is not None else ""
