@@ -33,6 +33,7 @@ safe: on Linux, from a process running one thread.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import os
 import pickle
@@ -840,6 +841,7 @@ def _fork_copy(
     # that raised (or whose results cannot be pickled) is left to the parent.
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        gc.freeze()  # what it inherited is never traversed: no page copied for the collector
         while (number := _next_chunk(queue)) is not None:
             first = starts[number]
             results = [
