@@ -26,9 +26,11 @@ from pydicom.uid import (
 import dicomnp
 from dicomnp._execute import (
     FrameJob,
+    JobFacts,
     forked_processes,
     map_forked,
     parallel_codec,
+    plan_schedule,
     render_job,
     resolve_workers,
     run_on_threads,
@@ -309,7 +311,10 @@ def _children() -> set[int]:
 
 @fork_only
 def test_results_that_cannot_be_pickled_are_computed_here() -> None:
-    results = map_forked(lambda item: lambda: item, list(range(6)), 2)
+    def maker(item: int) -> Callable[[], int]:
+        return lambda: item  # a local function: pickle refuses it
+
+    results = map_forked(maker, list(range(6)), 2)
     assert [made() for made in results] == list(range(6))
 
 
@@ -332,3 +337,17 @@ def test_forked_processes_only_from_one_thread_on_linux(monkeypatch: pytest.Monk
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_native_series_is_read_on_threads_only_when_its_files_are_large(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    native = JobFacts(lookup("1.2.840.10008.1.2.1"), on_disk=True)  # type: ignore[arg-type]
+    slices = [native] * 300
+    large = plan_schedule(slices, [1] * 300, None, pixels=300 * 512 * 512, nbytes=300 * 2**19)
+    assert (large.threads, large.processes) == (2, 0)  # reading outweighs the work per file
+    small = plan_schedule(slices, [1] * 300, None, pixels=300 * 128 * 128, nbytes=300 * 2**15)
+    assert (small.threads, small.processes) == (1, 0)  # the Python work per file dominates
+    alone = plan_schedule(slices, [1] * 300, 1, pixels=300 * 512 * 512, nbytes=300 * 2**19)
+    assert alone.threads == 1

@@ -86,6 +86,8 @@ _PARALLEL_PIXELS = 8 * 2**20
 _THREADED_PIXELS = 2**20
 # From this many bytes of native frames, a second thread reading half of them saves time.
 _THREADED_NATIVE_BYTES = 16 * 2**20
+# ... when a series' files hold this many bytes each, on average (a 512x512 16-bit slice).
+_THREADED_FILE_BYTES = 2**19
 # From this many files, reading headers in forked copies of this process saves time:
 # a fork costs a few milliseconds, a header a tenth of one.
 _FORKED_FILES = 200
@@ -285,8 +287,8 @@ def plan_schedule(
         The caller's ``workers=``: 1 runs everything in this thread; None
         decides from the work: every core for costly codecs holding the GIL
         from 8 Mi pixels (processes), for codecs releasing it from 1 Mi
-        pixels (threads), for the native frames of one file from 16 MiB
-        (threads); else one.
+        pixels (threads), for native frames from 16 MiB (threads) when they
+        are one file's or the files hold 512 KiB each on average; else one.
     pixels : int
         Pixels (samples) to decode in all.
     nbytes : int
@@ -310,9 +312,12 @@ def plan_schedule(
         count = resolve_workers(None, pixels, compressed=True)
     elif any(fact.syntax.encapsulated and releases_gil(fact.syntax) for fact in facts):
         count = resolve_workers(None, pixels, compressed=True, threads=True)
-    elif len(facts) == 1 and not facts[0].syntax.encapsulated:
-        # Reading one file's large native frames releases the GIL; a series of
-        # files is bound by the Python work on each file, which holds it.
+    elif not any(fact.syntax.encapsulated for fact in facts) and (
+        len(facts) == 1 or nbytes >= _THREADED_FILE_BYTES * len(facts)
+    ):
+        # Reading native frames into the output releases the GIL: one file's, or
+        # a series' whose files are large enough for the reading to outweigh the
+        # Python work on each file, which holds it.
         count = native_threads(None, nbytes)
     else:  # cheap to decode: other threads would cost more than they save
         count = 1

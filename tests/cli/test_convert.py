@@ -250,9 +250,14 @@ def test_stacks_converted_in_forked_copies_write_and_say_what_one_process_does(
     write_datasets(two_series_and_a_localizer / "lossy", lossy)
     alone = run("convert", two_series_and_a_localizer, "-o", tmp_path / "one" / "s.npy")
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' idle threads
-    forks = []
+    forks: list[int] = []
     fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+
+    def counted() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted)
     shared = run(
         "convert", two_series_and_a_localizer, "-o", tmp_path / "two" / "s.npy", "--workers", "2"
     )

@@ -145,9 +145,14 @@ def test_reading_in_forked_processes_finds_what_one_process_finds(
     cut.write_bytes(cut.read_bytes()[:200])  # a DICOM file cut inside its header
     serial = dicomnp.find_series(tmp_path, workers=1)
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' idle threads
-    forks = []
+    forks: list[int] = []
     fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+
+    def counted() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted)
     for workers in (2, 3):
         forked = dicomnp.find_series(tmp_path, workers=workers)
         assert forked.summary() == serial.summary()

@@ -106,4 +106,4 @@ def test_lossy_of_names_each_instance(tmp_path: Path) -> None:
     found = lossy_of(stack)
     assert [assessment.lossy for _, assessment, _ in found] == [False, True, False, False]
     for header, _, dataset in found:
-        assert dataset.SOPInstanceUID == header.sop_instance_uid
+        assert dataset.get("SOPInstanceUID") == header.sop_instance_uid
