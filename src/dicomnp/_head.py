@@ -355,13 +355,12 @@ def _walk_sequence(head: bytes, position: int, implicit: bool, depth: int) -> in
                 raise _Unusual
             continue
         while True:  # the elements of an item, to its end or to a sequence nested in it
-            if position == end:  # an item of defined length, walked to its end
-                levels.pop()
+            if end is not None and position >= end:
+                if position > end:
+                    raise _Unusual  # an element runs past the end of its item
+                levels.pop()  # an item of defined length, walked to its end
                 break
-            if end is not None and position > end:
-                raise _Unusual  # an element runs past the end of its item
-            if position + 8 > size:
-                raise HeadTooShort
+            # 8 bytes unpacked: past the end, struct.error, which the caller reads as too short
             if implicit:
                 group, number, length = unpack_item(head, position)
             else:
