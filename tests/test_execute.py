@@ -43,6 +43,7 @@ from dicomnp.errors import WorkerDied
 from dicomnp.normalize import RenderOptions
 from support.build import image_dataset, to_bytes
 from support.encaps_build import encapsulated_dataset, encapsulated_value
+from support.processes import child_pids
 
 pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 
@@ -290,23 +291,9 @@ def _dies_in_a_copy(item: int) -> int:
 @fork_only
 def test_what_a_dead_copy_does_not_send_is_computed_here() -> None:
     assert os.getpid() == _PARENT
-    before = _children()
+    before = child_pids()
     assert map_forked(_dies_in_a_copy, list(range(9)), 2) == list(range(1, 10))
-    assert _children() <= before  # the copy was reaped: not even a zombie is left
-
-
-def _children() -> set[int]:
-    """This process's child processes, zombies included (from /proc)."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
-                found.add(int(entry))
-    return found
+    assert child_pids() <= before  # the copy was reaped: not even a zombie is left
 
 
 @fork_only

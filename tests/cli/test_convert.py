@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from numpy.typing import NDArray
 
 import dicomnp
 from dicomnp.examples import ct_slice, write_ct_series
+from support.processes import count_forks
 from support.series_build import geometry_series, pattern
 
 nibabel: Any = typed_nibabel  # partly unannotated
@@ -249,15 +248,7 @@ def test_stacks_converted_in_forked_copies_write_and_say_what_one_process_does(
         ds.LossyImageCompression = "01"
     write_datasets(two_series_and_a_localizer / "lossy", lossy)
     alone = run("convert", two_series_and_a_localizer, "-o", tmp_path / "one" / "s.npy")
-    monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' idle threads
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        forks.append(1)
-        return fork()
-
-    monkeypatch.setattr(os, "fork", counted)
+    forks = count_forks(monkeypatch)
     shared = run(
         "convert", two_series_and_a_localizer, "-o", tmp_path / "two" / "s.npy", "--workers", "2"
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def child_pids() -> set[int]:
@@ -43,3 +46,21 @@ def leaves_no_processes() -> Iterator[None]:
     yield
     left = child_pids() - before
     assert not left, f"processes left behind: {sorted(left)}"
+
+
+def count_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Let this process fork as if it ran one thread, and note each fork in the list returned.
+
+    Other tests leave idle threads behind, which make dicomnp keep to one
+    process; the children forked are noted so a test can tell it shared work.
+    """
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted)
+    return forks

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import dicomnp
 import dicomnp.cli
 from dicomnp.examples import ct_series, write_ct_series
 from support.build import to_bytes
+from support.processes import count_forks
 
 
 def file_set(folder: Path, sizes: tuple[int, ...] = (3, 2)) -> list[str]:
@@ -144,15 +144,7 @@ def test_reading_in_forked_processes_finds_what_one_process_finds(
     cut = (tmp_path / "b").glob("*.dcm").__next__()
     cut.write_bytes(cut.read_bytes()[:200])  # a DICOM file cut inside its header
     serial = dicomnp.find_series(tmp_path, workers=1)
-    monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests' idle threads
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        forks.append(1)
-        return fork()
-
-    monkeypatch.setattr(os, "fork", counted)
+    forks = count_forks(monkeypatch)
     for workers in (2, 3):
         forked = dicomnp.find_series(tmp_path, workers=workers)
         assert forked.summary() == serial.summary()
