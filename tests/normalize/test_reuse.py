@@ -21,13 +21,7 @@ from dicomnp.normalize import (
     plan_rendering,
 )
 from dicomnp.normalize.reuse import _token
-
-OPTIONS = [
-    pytest.param({}, id="stored"),
-    pytest.param({"values": "modality"}, id="modality"),
-    pytest.param({"values": "display"}, id="display"),
-    pytest.param({"padding": "mask"}, id="mask"),
-]
+from support.render_options import OPTIONS
 
 
 def planned(plans: PlanCache, dataset: Dataset, name: str = "x.dcm") -> Planned:

@@ -21,14 +21,8 @@ from dicomnp.normalize import (
 from dicomnp.volume.jobs import SourceJob, describe_jobs, render_series, series_output_dtype
 from dicomnp.volume.volume import plan_series
 from support.build import to_bytes
+from support.render_options import OPTIONS
 from support.series_build import geometry_series
-
-OPTIONS = [
-    pytest.param({}, id="stored"),
-    pytest.param({"values": "modality"}, id="modality"),
-    pytest.param({"values": "display"}, id="display"),
-    pytest.param({"padding": "mask"}, id="mask"),
-]
 
 
 def written(datasets: list[Dataset], folder: Path) -> list[str]:
