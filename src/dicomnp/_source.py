@@ -44,6 +44,7 @@ from .errors import (
 __all__ = [
     "DICOMDIR_CLASS",
     "ByteReader",
+    "OffsetReader",
     "OpenSource",
     "PixelElement",
     "SourceLike",
@@ -141,10 +142,10 @@ class FileReader:
             return None
         if not hasattr(os, "preadv"):
             return None
-        return _OffsetReader(descriptor, self._size)
+        return OffsetReader(descriptor, self._size)
 
 
-class _OffsetReader:
+class OffsetReader:
     """Reads an open file descriptor by offset, without moving its position."""
 
     def __init__(self, descriptor: int, size: int) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from pydicom.datadict import tag_for_keyword
 
 from .._attributes import Attributes, optional, optional_values
-from .._source import PixelElement, SourceLike, file_stamp
+from .._source import OffsetReader, PixelElement, SourceLike, file_stamp
 from .._syntaxes import TransferSyntax
 from ..decode import PixelInfo
 from ..errors import GeometryError
@@ -198,9 +198,11 @@ class ParsedSource:
         """True when the file can be read again from ``pixel`` without parsing its header."""
         return self.path is not None and not self.syntax.deflated_dataset
 
-    def unchanged(self, descriptor: int) -> bool:
-        """Whether the file open as ``descriptor`` is the one parsed, unchanged since."""
-        return self.stamp is not None and file_stamp(descriptor) == self.stamp
+    def reader_if_unchanged(self, descriptor: int) -> OffsetReader | None:
+        """A reader of the file open as ``descriptor`` if it is the one parsed, unchanged since."""
+        if self.stamp is None or file_stamp(descriptor) != self.stamp:
+            return None
+        return OffsetReader(descriptor, self.stamp[2])  # the stamp holds its size
 
 
 def _converted(

@@ -252,35 +252,6 @@ _BY_OFFSET = hasattr(os, "preadv")
 """Whether a file can be read by offset through its descriptor, without a file object."""
 
 
-class _FileByOffset:
-    """Reads an open file by offset through its descriptor (``os.preadv``): a ByteReader."""
-
-    def __init__(self, descriptor: int) -> None:
-        self._descriptor = descriptor
-        self._size: int | None = None
-
-    @property
-    def size(self) -> int:
-        if self._size is None:  # asked for by encapsulated data only
-            self._size = os.fstat(self._descriptor).st_size
-        return self._size
-
-    def readinto(self, offset: int, view: memoryview) -> int:
-        """Fill ``view`` from ``offset``, short only at the end of the file; the bytes read."""
-        target = view.cast("B") if view.format != "B" or view.ndim != 1 else view
-        total = 0
-        while total < len(target):
-            count = os.preadv(self._descriptor, [target[total:]], offset + total)
-            if not count:
-                break
-            total += count
-        return total
-
-    def read(self, offset: int, size: int) -> bytes:
-        buffer = bytearray(max(0, min(size, self.size - offset)))
-        return bytes(buffer[: self.readinto(offset, memoryview(buffer))])
-
-
 def _opened_again(parsed: ParsedSource, reader: ByteReader) -> tuple[OpenSource, FrameDecoder]:
     """A parsed file opened again over ``reader``, and its decoder: nothing parsed twice."""
     opened = OpenSource(
@@ -339,8 +310,9 @@ class _Rendering:
             assert parsed.path is not None
             descriptor = os.open(parsed.path, os.O_RDONLY)
             try:
-                if parsed.unchanged(descriptor):
-                    yield self._renderer(index, *_opened_again(parsed, _FileByOffset(descriptor)))
+                reader = parsed.reader_if_unchanged(descriptor)
+                if reader is not None:
+                    yield self._renderer(index, *_opened_again(parsed, reader))
                     return
             finally:
                 os.close(descriptor)

@@ -66,7 +66,6 @@ __all__ = [
     "Volume",
     "VolumeHeader",
     "collect_headers",
-    "collect_sources",
     "combine_series",
     "describe_volume",
     "plan_headers",
@@ -314,23 +313,15 @@ def _sources_of(sources: SeriesSource | _Listed) -> tuple[list[SourceLike], bool
     return [cast(SourceLike, sources)], False  # a file object
 
 
-def collect_headers(sources: SeriesSource) -> list[SliceHeader]:
+def collect_headers(sources: SeriesSource, workers: int | None = None) -> list[SliceHeader]:
     """Read the slice headers of every image in ``sources``, without pixel bytes.
 
     Files found by walking a folder that are not DICOM images are skipped
     (logged); one that looks like a DICOM image but cannot be read, and a
-    listed source that cannot be read, raise.
-    """
-    return collect_sources(sources, {})
-
-
-def collect_sources(
-    sources: SeriesSource, parsed: dict[int, ParsedSource], workers: int | None = None
-) -> list[SliceHeader]:
-    """:func:`collect_headers`, keeping what was parsed in ``parsed`` by ``id(source)``.
-
-    The files of a large folder or list are read on every core (see
-    :func:`~dicomnp.volume.series.scan_sources`; ``workers`` as there).
+    listed source that cannot be read, raise. Each header keeps what was
+    parsed of its file. The files of a large folder or list are read on
+    every core (see :func:`~dicomnp.volume.series.scan_sources`; ``workers``
+    as there).
     """
     if isinstance(sources, Stack):
         return list(sources.headers)
@@ -341,9 +332,7 @@ def collect_sources(
         if scanned.headers is None:  # walked: not an image, or one that cannot be read
             note_left_out(item, scanned, None, unreadable)
             continue
-        headers.extend(scanned.headers)
-        if scanned.headers[0].parsed is not None:
-            parsed[id(item)] = scanned.headers[0].parsed
+        headers.extend(scanned.headers)  # each keeps what was parsed (see parse_sources)
     if unreadable:
         listed = "; ".join(f"{name}: {why}" for name, why in unreadable[:5])
         raise SeriesError(
@@ -618,11 +607,9 @@ def plan_series(
     ``jobs=False`` the plan is for reporting only (``dicomnp info``): a
     :class:`Stack`'s files are not read again, and the plan has no jobs.
     """
-    parsed: dict[int, ParsedSource] = {}
-    headers = collect_sources(sources, parsed, workers)
     return plan_headers(
-        headers,
-        parsed,
+        collect_headers(sources, workers),
+        {},
         rtol=rtol,
         atol=atol,
         allow_shear=allow_shear,

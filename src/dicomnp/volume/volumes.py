@@ -42,7 +42,7 @@ from .volume import (
     SeriesSource,
     Volume,
     VolumeHeader,
-    collect_sources,
+    collect_headers,
     describe_volume,
     plan_headers,
     render_plan,
@@ -93,7 +93,7 @@ def plan_volumes(
     ``jobs=False`` plans for reporting only, as :func:`plan_series` does.
     """
     parsed: dict[int, ParsedSource] = {}
-    headers = collect_sources(sources, parsed)
+    headers = collect_headers(sources)
     split = split_volumes(headers, atol=atol)
     plans: list[SeriesPlan] = []
     for number, members in enumerate(split.volumes):
